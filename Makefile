@@ -1,0 +1,27 @@
+# Two commands for users: `make run` (set up, build, serve the default model) and `make test` (set up, every test).
+SHELL := /bin/bash
+export LONGRM_CACHE ?= $(HOME)/.cache/longrm
+HOST ?= 127.0.0.1
+PORT ?= 8080
+MODEL ?= $(LONGRM_CACHE)/models/gemma-3-270m-q4_k_m.gguf
+SWIFT_FLAGS ?=
+
+.PHONY: setup build release run test test-swift test-tools clean-cache
+
+setup:
+	@scripts/setup.sh --with-tools
+
+build: setup
+	swift build $(SWIFT_FLAGS)
+
+release: setup
+	swift build -c release $(SWIFT_FLAGS)
+
+run: release
+	.build/release/longrm serve --host $(HOST) --port $(PORT) --model $(MODEL)
+
+test: setup
+	scripts/test.sh
+
+clean-cache:
+	rm -rf $(LONGRM_CACHE)

@@ -1,0 +1,2 @@
+// Umbrella header: exposes llama.cpp's C API (installed by scripts/setup.sh) to Swift.
+#include <llama.h>

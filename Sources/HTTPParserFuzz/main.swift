@@ -1,0 +1,3 @@
+import HTTPParser
+// Replaced by the fuzz work.
+print("fuzz placeholder")

@@ -1,0 +1,2 @@
+// Placeholder until the scoring core lands.
+enum ScoringPlaceholder {}

@@ -1,0 +1,1 @@
+print("longrm placeholder")
