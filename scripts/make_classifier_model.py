@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Make GGUF models with a classifier head for LongRM Serve's `classifier` scoring method.
+
+Pinned dependencies (PyPI only):  pip install gguf==0.19.0 numpy==2.4.6
+(gguf 0.19.0 is the gguf-py version vendored in llama-cpp-python 0.3.36, the llama.cpp we build.)
+
+Usage:
+  python3 scripts/make_classifier_model.py --tiny OUT.gguf [--labels reward] [--seed N]
+      A tiny BERT reranker (WordPiece tokenizer, 2 layers, 32 dims, ~0.7 MB, random weights from a
+      fixed seed). For tests: loads and scores in milliseconds, byte-identical output for a given seed.
+  python3 scripts/make_classifier_model.py --from BASE.gguf OUT.gguf [--labels good] [--seed N]
+      BASE must be a gemma3 GGUF (e.g. gemma-3-270m-q4_k_m.gguf). llama.cpp's `gemma3` architecture
+      cannot carry a classifier head (see docs/CLASSIFIER_MODEL.md), so OUT re-labels the same weights
+      as `gemma-embedding` (the EmbeddingGemma architecture: same tensors, bidirectional attention,
+      no KV cache) and adds a random linear head as `dense_2` (n_labels x n_embd). For benchmarks only:
+      the scores carry no meaning, the cost is that of the real model.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import gguf
+except ImportError:  # keep the message actionable: this is the only non-stdlib dependency besides numpy
+    sys.exit("make_classifier_model.py needs the gguf package: pip install gguf==0.19.0 numpy==2.4.6")
+
+DEFAULT_SEED = 20261126
+
+# ---------------------------------------------------------------------------------------------
+# Tiny BERT
+# ---------------------------------------------------------------------------------------------
+
+TINY_N_EMBD = 32
+TINY_N_HEAD = 2
+TINY_N_FF = 64
+TINY_N_LAYER = 2
+TINY_N_CTX = 4096  # position-embedding rows: the longest sequence the model accepts
+TINY_NORM_EPS = 1e-12
+
+# Fixed ids, written explicitly into the GGUF so llama.cpp's BERT defaults (101/102/...) do not apply.
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(5)
+
+# A few whole words so common text is not spelled out letter by letter; everything else falls back to
+# single characters (word-initial "▁x" or continuation "x"), so any lower-case ASCII text tokenizes
+# without [UNK] and different texts give different token sequences.
+TINY_WORDS = [
+    "the", "a", "an", "is", "are", "was", "of", "to", "in", "and", "or", "not", "it", "that", "this",
+    "what", "which", "who", "how", "why", "yes", "no", "good", "bad", "true", "false", "answer",
+    "question", "context", "response", "capital", "city", "paris", "london", "berlin", "france",
+    "code", "access", "locker", "number", "blue", "red", "sky", "grass", "green",
+]
+TINY_SUFFIXES = ["ing", "ed", "er", "es", "ly", "tion"]
+PHANTOM_SPACE = "\u2581"  # llama.cpp's WPM tokenizer prefixes every word with U+2581 before matching
+
+
+def tiny_vocab() -> tuple[list[str], list[int]]:
+    """Token texts in llama.cpp's 'phantom space' form, and their token types."""
+    tokens = list(SPECIAL_TOKENS)
+    types = [gguf.TokenType.CONTROL] * len(SPECIAL_TOKENS)
+    alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+    punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    pieces = [PHANTOM_SPACE + c for c in alnum] + list(alnum)      # word start / continuation
+    pieces += [PHANTOM_SPACE + c for c in punct]                    # punctuation is always its own word
+    pieces += [PHANTOM_SPACE + w for w in TINY_WORDS] + TINY_SUFFIXES
+    seen = set(tokens)
+    for p in pieces:
+        if p not in seen:
+            seen.add(p)
+            tokens.append(p)
+            types.append(gguf.TokenType.NORMAL)
+    return tokens, [int(t) for t in types]
+
+
+def make_tiny(out: Path, labels: list[str], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    tokens, types = tiny_vocab()
+    n_vocab, d, ff = len(tokens), TINY_N_EMBD, TINY_N_FF
+
+    def normal(*shape: int, std: float) -> np.ndarray:
+        return (rng.standard_normal(shape) * std).astype(np.float32)
+
+    # numpy shapes are (rows, cols) = GGUF {ne0 = cols, ne1 = rows}: a weight that maps n_in -> n_out
+    # is (n_out, n_in). Std 1/sqrt(n_in) (not BERT's 0.02) so attention is far from uniform and the
+    # score depends clearly on the text.
+    w = gguf.GGUFWriter(str(out), arch="bert")
+    w.add_name("longrm-tiny-bert-classifier")
+    w.add_description(f"random weights, seed {seed}; test model for LongRM Serve's classifier method")
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w.add_context_length(TINY_N_CTX)
+    w.add_embedding_length(d)
+    w.add_feed_forward_length(ff)
+    w.add_block_count(TINY_N_LAYER)
+    w.add_head_count(TINY_N_HEAD)
+    w.add_layer_norm_eps(TINY_NORM_EPS)
+    w.add_causal_attention(False)
+    w.add_pooling_type(gguf.PoolingType.RANK)
+    w.add_classifier_output_labels(labels)
+
+    w.add_tokenizer_model("bert")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_type_count(1)
+    w.add_bos_token_id(CLS_ID)
+    w.add_sep_token_id(SEP_ID)
+    w.add_unk_token_id(UNK_ID)
+    w.add_pad_token_id(PAD_ID)
+    w.add_mask_token_id(MASK_ID)
+
+    inv = 1.0 / np.sqrt(d)
+    w.add_tensor("token_embd.weight", normal(n_vocab, d, std=1.0))
+    w.add_tensor("position_embd.weight", normal(TINY_N_CTX, d, std=0.5))
+    w.add_tensor("token_embd_norm.weight", np.ones(d, np.float32))
+    w.add_tensor("token_embd_norm.bias", np.zeros(d, np.float32))
+    for i in range(TINY_N_LAYER):
+        p = f"blk.{i}."
+        w.add_tensor(p + "attn_qkv.weight", normal(3 * d, d, std=2.0 * inv))  # fused Q|K|V rows
+        w.add_tensor(p + "attn_qkv.bias", normal(3 * d, std=0.1))
+        w.add_tensor(p + "attn_output.weight", normal(d, d, std=inv))
+        w.add_tensor(p + "attn_output.bias", normal(d, std=0.1))
+        w.add_tensor(p + "attn_output_norm.weight", np.ones(d, np.float32))
+        w.add_tensor(p + "attn_output_norm.bias", np.zeros(d, np.float32))
+        w.add_tensor(p + "ffn_up.weight", normal(ff, d, std=inv))
+        w.add_tensor(p + "ffn_up.bias", normal(ff, std=0.1))
+        w.add_tensor(p + "ffn_down.weight", normal(d, ff, std=1.0 / np.sqrt(ff)))
+        w.add_tensor(p + "ffn_down.bias", normal(d, std=0.1))
+        w.add_tensor(p + "layer_output_norm.weight", np.ones(d, np.float32))
+        w.add_tensor(p + "layer_output_norm.bias", np.zeros(d, np.float32))
+    # The head: score_j = cls_out.weight[j] . h[CLS] + cls_out.bias[j]; h is LayerNorm'd (unit scale),
+    # so std 1/sqrt(d) keeps scores around N(0, 1).
+    w.add_tensor("cls.output.weight", normal(len(labels), d, std=inv))
+    w.add_tensor("cls.output.bias", normal(len(labels), std=0.1))
+    write(w)
+
+
+# ---------------------------------------------------------------------------------------------
+# gemma3 base + head (as gemma-embedding)
+# ---------------------------------------------------------------------------------------------
+
+def field_value(field: gguf.ReaderField):
+    """The Python value of a reader field (scalar, string, or array of either)."""
+    return field.contents()
+
+
+def make_from(base: Path, out: Path, labels: list[str], seed: int) -> None:
+    reader = gguf.GGUFReader(str(base))
+    src_arch = field_value(reader.fields["general.architecture"])
+    if src_arch != "gemma3":
+        sys.exit(f"--from supports gemma3 bases only (got '{src_arch}'): see docs/CLASSIFIER_MODEL.md")
+    dst_arch = "gemma-embedding"
+    n_embd = int(field_value(reader.fields[f"{src_arch}.embedding_length"]))
+    tensor_names = {t.name for t in reader.tensors}
+    for name in ("dense_2.weight", "dense_3.weight"):
+        if name in tensor_names:
+            sys.exit(f"{base} already has {name}; refusing to overwrite it")
+
+    w = gguf.GGUFWriter(str(out), arch=dst_arch)
+    skip_keys = {"general.architecture", "GGUF.version", "GGUF.tensor_count", "GGUF.kv_count"}
+    for key, field in reader.fields.items():
+        if key in skip_keys or key.startswith("GGUF."):
+            continue
+        new_key = dst_arch + key[len(src_arch):] if key.startswith(src_arch + ".") else key
+        value_type = field.types[0]
+        sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
+        w.add_key_value(new_key, field_value(field), value_type, sub_type=sub_type)
+    # gemma3's sliding window is causal (a token sees the 512 before it); gemma-embedding's is
+    # symmetric (|distance| <= n_swa/2). Doubling it keeps the same 512 tokens on the left.
+    swa_key = f"{dst_arch}.attention.sliding_window"
+    if swa_key in w.kv_data[0]:
+        w.kv_data[0][swa_key].value = 2 * int(w.kv_data[0][swa_key].value)
+    w.add_pooling_type(gguf.PoolingType.RANK)
+    w.add_classifier_output_labels(labels)
+    w.add_uint32(f"{dst_arch}.dense_2_feat_in", n_embd)
+    w.add_uint32(f"{dst_arch}.dense_2_feat_out", len(labels))
+
+    for t in reader.tensors:
+        # quantized tensors are copied as raw bytes; add_tensor converts the byte shape back
+        w.add_tensor(t.name, t.data, raw_shape=None, raw_dtype=t.tensor_type)
+    # The head reads RMSNorm'd hidden states scaled by output_norm.weight (values of a few units):
+    # std 1/sqrt(n_embd) keeps the scores of order one.
+    rng = np.random.default_rng(seed)
+    head = (rng.standard_normal((len(labels), n_embd)) / np.sqrt(n_embd)).astype(np.float32)
+    w.add_tensor("dense_2.weight", head)
+    write(w)
+
+
+def write(w: gguf.GGUFWriter) -> None:
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--tiny", metavar="OUT", type=Path, help="write the tiny BERT test model to OUT")
+    mode.add_argument("--from", dest="base", metavar="BASE", type=Path, help="gemma3 GGUF to add a head to")
+    ap.add_argument("out", nargs="?", type=Path, help="output path (with --from)")
+    ap.add_argument("--labels", default=None,
+                    help="comma-separated class labels, one score each (default: reward for --tiny, good for --from)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = ap.parse_args()
+
+    if args.tiny is not None and args.out is not None:
+        ap.error("--tiny takes its output path as its own argument")
+    if args.base is not None and args.out is None:
+        ap.error("--from BASE needs an output path")
+    default_label = "reward" if args.tiny is not None else "good"
+    labels = [s.strip() for s in (args.labels or default_label).split(",") if s.strip()]
+    if not labels:
+        ap.error("--labels needs at least one label")
+
+    t0 = time.perf_counter()
+    out = args.tiny if args.tiny is not None else args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.tiny is not None:
+        make_tiny(out, labels, args.seed)
+    else:
+        make_from(args.base, out, labels, args.seed)
+    dt = time.perf_counter() - t0
+    print(f"wrote {out} ({out.stat().st_size} bytes, {len(labels)} label(s): {','.join(labels)}) in {dt:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
