@@ -1,0 +1,31 @@
+import HTTPParser
+
+/// Decides, without suspending, what answers a request: authentication, then routing.
+struct RequestDispatcher: Sendable {
+    let router: Router
+    let auth: APIKeyAuth?
+
+    enum Decision {
+        case respond(HTTPResponse)
+        case run(Router.Handler)
+    }
+
+    func decide(_ request: HTTPRequest) -> Decision {
+        if let auth, !auth.isAuthorized(request) { return .respond(APIKeyAuth.unauthorizedResponse()) }
+        switch router.resolve(method: request.method, path: request.path) {
+        case .handler(let handler):
+            return .run(handler)
+        case .notFound:
+            return .respond(.error(status: 404, message: "no route for \(request.path)"))
+        case .methodNotAllowed(let allow):
+            var headers = HTTPHeaders()
+            headers.add(name: "Allow", value: allow)
+            return .respond(.error(status: 405, message: "\(request.method) is not allowed on \(request.path)",
+                                   headers: headers))
+        case .options(let allow):
+            var headers = HTTPHeaders()
+            headers.add(name: "Allow", value: allow)
+            return .respond(HTTPResponse(status: 204, headers: headers))
+        }
+    }
+}
