@@ -48,6 +48,7 @@ if [[ ! -f "$SRC/.stamp" ]]; then
   rm -rf "$SRC"; mkdir -p "$SRC"
   tar -xzf "$tarball" -C "$tmp"
   cp -a "$tmp"/llama_cpp_python-"$LLAMA_PY_VERSION"/vendor/llama.cpp/. "$SRC/"
+  rm -f "$SRC/.git"  # a submodule pointer into a repository that is not here
   rm -rf "$tmp"
   touch "$SRC/.stamp"
 fi
@@ -59,7 +60,7 @@ if [[ ! -f "$PREFIX/.stamp" ]]; then
   step "building libllama (about 3 minutes on 2 cores)"
   cmake -S "$SRC" -B "$LLAMA_DIR/build-lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-    -DLLAMA_BUILD_TOOLS=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_RPATH='$ORIGIN' >/dev/null
+    -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_RPATH='$ORIGIN' >/dev/null
   cmake --build "$LLAMA_DIR/build-lib" --target llama -j "$JOBS" >/dev/null
   cmake --install "$LLAMA_DIR/build-lib" >/dev/null
   touch "$PREFIX/.stamp"
@@ -71,7 +72,7 @@ if ((WITH_TOOLS)) && [[ ! -f "$TOOLS/.stamp" ]]; then
   step "building llama-server and llama-bench (about 4 minutes on 2 cores)"
   cmake -S "$SRC" -B "$LLAMA_DIR/build-tools" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
-    -DLLAMA_BUILD_TOOLS=ON >/dev/null
+    -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_APP=OFF >/dev/null
   cmake --build "$LLAMA_DIR/build-tools" --target llama-server llama-bench -j "$JOBS" >/dev/null
   mkdir -p "$TOOLS"
   cp "$LLAMA_DIR/build-tools/bin/llama-server" "$LLAMA_DIR/build-tools/bin/llama-bench" "$TOOLS/"

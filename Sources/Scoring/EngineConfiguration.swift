@@ -1,0 +1,51 @@
+/// Engine settings. Defaults suit the 2-core machines this project is built on.
+public struct EngineConfiguration: Sendable, Equatable {
+    /// Tokens one sequence may hold (context + prompt + response). 0 = the model's trained context.
+    public var contextSize: Int
+    /// Worker threads, each with its own llama_context.
+    public var workers: Int
+    /// Threads per worker for llama_decode.
+    public var threads: Int
+    /// Candidate sequences decoded together in one llama_decode.
+    public var parallelSequences: Int
+    /// KV sequences per worker that keep prefixes across requests.
+    public var cacheSlots: Int
+    /// Most prefix tokens kept across requests per worker.
+    public var cacheTokens: Int
+    /// Logical batch (tokens per llama_decode) and physical micro-batch.
+    public var batchSize: Int
+    public var microBatchSize: Int
+    /// Flash attention changes the reduction order with the batch shape: off keeps rewards bit-identical
+    /// whatever the batch (docs/ARCHITECTURE.md, "Numerics").
+    public var flashAttention: Bool
+    /// Repacked weight layouts (llama.cpp "extra buffer types").
+    public var repackWeights: Bool
+    /// Most logits rows one llama_decode may return (each row is n_vocab floats: 1 MiB for Gemma 3).
+    public var maxOutputRows: Int
+
+    public init(contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
+                cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,
+                repackWeights: Bool = true, maxOutputRows: Int = 256) {
+        self.contextSize = contextSize; self.workers = workers; self.threads = threads
+        self.parallelSequences = parallelSequences; self.cacheSlots = cacheSlots; self.cacheTokens = cacheTokens
+        self.batchSize = batchSize; self.microBatchSize = microBatchSize; self.flashAttention = flashAttention
+        self.repackWeights = repackWeights; self.maxOutputRows = maxOutputRows
+    }
+
+    func validated() throws(ScoringError) -> EngineConfiguration {
+        func check(_ ok: Bool, _ field: String, _ reason: String) throws(ScoringError) {
+            if !ok { throw .invalidRequest(field: field, reason: reason) }
+        }
+        try check(contextSize >= 0, "ctx-size", "must be ≥ 0")
+        try check(workers >= 1 && workers <= 64, "workers", "must be in 1…64")
+        try check(threads >= 1 && threads <= 256, "threads", "must be in 1…256")
+        try check(parallelSequences >= 1 && parallelSequences <= 64, "parallel", "must be in 1…64")
+        try check(cacheSlots >= 2 && cacheSlots <= 64, "cache-slots", "must be in 2…64")
+        try check(cacheSlots + parallelSequences <= 256, "cache-slots", "cache-slots + parallel must be ≤ 256")
+        try check(cacheTokens >= 0, "cache-tokens", "must be ≥ 0")
+        try check(batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize, "batch-size",
+                  "need 32 ≤ ubatch-size ≤ batch-size")
+        try check(maxOutputRows >= 1, "max-output-rows", "must be ≥ 1")
+        return self
+    }
+}

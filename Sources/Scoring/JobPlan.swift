@@ -1,0 +1,40 @@
+/// What the engine must compute for one request, in tokens. Pure data: built by `Planner`, run by `Session`.
+struct JobPlan: Sendable, Equatable {
+    /// Sequences that share a prefix. A request has one group, two with the "lift" normalisation.
+    var groups: [GroupPlan]
+    var totalTokens: Int { groups.reduce(0) { $0 + $1.prefixCount + $1.suffixes.reduce(0) { $0 + $1.tokens.count } } }
+}
+
+struct GroupPlan: Sendable, Equatable {
+    /// Prefix levels, each extending the one before (context block, then prompt). Each level is a cache
+    /// entry of its own. Empty for encoder-only models, which cannot share a prefix.
+    var levels: [[Int32]]
+    var suffixes: [SuffixPlan]
+    var prefix: [Int32] { levels.flatMap { $0 } }
+    var prefixCount: Int { levels.reduce(0) { $0 + $1.count } }
+}
+
+struct SuffixPlan: Sendable, Equatable {
+    var tokens: [Int32]
+    var output: OutputKind
+}
+
+enum OutputKind: Sendable, Equatable {
+    /// log p(token) for every suffix token given all before it (the first from the prefix's last logits).
+    case tokenLogProbs
+    /// Log-probabilities of these candidate tokens at the last position, renormalised over the set.
+    case verdict([Int32])
+    /// The classifier head's outputs (rank pooling) for the whole sequence.
+    case pooled
+}
+
+/// Per suffix, in plan order: log-probabilities, verdict log-probabilities or classifier outputs.
+struct GroupOutcome: Sendable, Equatable {
+    var values: [[Float]]
+}
+
+struct JobOutcome: Sendable, Equatable {
+    var groups: [GroupOutcome]
+    var reusedTokens: Int
+    var computedTokens: Int
+}

@@ -1,0 +1,151 @@
+import CLlama
+import Foundation
+
+/// A loaded GGUF model. llama.cpp treats `llama_model` as read-only after loading, and tokenisation is
+/// documented thread-safe, so one instance is shared by every worker.
+public final class Model: @unchecked Sendable {  // safe: the pointers are only read after init, freed in deinit
+    let pointer: OpaquePointer
+    let vocab: OpaquePointer
+    public let path: String
+    public let name: String
+    public let trainedContext: Int
+    public let vocabularySize: Int
+    public let classifierOutputs: Int
+    public let classifierLabels: [String]
+    public let chatTemplate: String?
+    /// Encoder-only models (BERT-like) attend both ways: their sequences cannot share a decoded prefix.
+    public let isCausal: Bool
+    public let addsBOS: Bool
+    /// Tokens every sequence starts with (BOS or CLS) and, for encoders, ends with (SEP/EOS).
+    let startTokens: [Int32]
+    let endTokens: [Int32]
+    public let loadSeconds: Double
+
+    public init(path: String, useExtraBuffers: Bool = true) throws(ScoringError) {
+        LlamaBackend.ensureInitialized()
+        try Model.checkFile(path)
+        let started = Date()
+        var params = llama_model_default_params()
+        params.n_gpu_layers = 0
+        params.use_extra_bufts = useExtraBuffers
+        guard let model = llama_model_load_from_file(path, params) else {
+            throw .modelLoadFailed("llama.cpp could not load \(path): not a valid GGUF model for this engine")
+        }
+        pointer = model
+        vocab = llama_model_get_vocab(model)
+        self.path = path
+        name = Model.metadata(model, "general.name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        trainedContext = Int(llama_model_n_ctx_train(model))
+        vocabularySize = Int(llama_vocab_n_tokens(vocab))
+        classifierOutputs = Int(llama_model_n_cls_out(model))
+        classifierLabels = (0..<UInt32(max(0, Int(llama_model_n_cls_out(model))))).map { i in
+            llama_model_cls_label(model, i).map { String(cString: $0) } ?? "score_\(i)"
+        }
+        chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
+        isCausal = Model.hasCausalAttention(model)
+        addsBOS = llama_vocab_get_add_bos(vocab)
+        let bos = llama_vocab_bos(vocab), eos = llama_vocab_eos(vocab), sep = llama_vocab_sep(vocab)
+        startTokens = addsBOS && bos >= 0 ? [bos] : []
+        if llama_vocab_get_add_sep(vocab) && sep >= 0 {
+            endTokens = [sep]
+        } else if llama_vocab_get_add_eos(vocab) && eos >= 0 {
+            endTokens = [eos]
+        } else {
+            endTokens = []
+        }
+        loadSeconds = Date().timeIntervalSince(started)
+    }
+
+    deinit { llama_model_free(pointer) }
+
+    /// Tokens of `text`. `addSpecial` adds the model's BOS (and EOS/SEP where configured); special-token
+    /// text inside user input is never parsed as control tokens, so users cannot inject them.
+    public func tokenize(_ text: String, addSpecial: Bool = false) -> [Int32] {
+        tokenize(text, addSpecial: addSpecial, parseSpecial: false)
+    }
+
+    /// `parseSpecial` only for chat-template markup, never for user text.
+    func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+        if text.isEmpty && !addSpecial { return [] }
+        var utf8 = Array(text.utf8)
+        let length = Int32(utf8.count)
+        var capacity = Int(length) + 8
+        while true {
+            var tokens = [Int32](repeating: 0, count: capacity)
+            let n = utf8.withUnsafeMutableBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    llama_tokenize(vocab, chars.baseAddress, length, &tokens, Int32(capacity), addSpecial, parseSpecial)
+                }
+            }
+            if n >= 0 { return Array(tokens.prefix(Int(n))) }
+            if n == Int32.min { return [] }
+            capacity = Int(-n)
+        }
+    }
+
+    /// One token per label, for reading verdicts from a single logits row: the label after a space when that
+    /// is one token (what follows "Answer:"), else the label's first token.
+    func labelTokens(_ labels: [String]) -> [Int32] {
+        labels.map { label in
+            let spaced = tokenize(" " + label)
+            return spaced.count == 1 ? spaced[0] : tokenize(label).first ?? 0
+        }
+    }
+
+    public func piece(_ token: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, true)
+        guard n > 0 else { return "" }
+        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func detokenize(_ tokens: [Int32]) -> String { tokens.map(piece).joined() }
+
+    /// The model's chat template applied by llama.cpp's built-in template engine, nil when the model has
+    /// none or llama.cpp does not know its family.
+    func applyChatTemplate(_ messages: [ChatMessage], addAssistantHeader: Bool) -> String? {
+        guard let template = chatTemplate else { return nil }
+        let roles = messages.map { strdup($0.role) }
+        let contents = messages.map { strdup($0.content) }
+        defer { (roles + contents).forEach { free($0) } }
+        var chat = zip(roles, contents).map { llama_chat_message(role: $0, content: $1) }
+        var capacity = Int32(messages.reduce(0) { $0 + $1.content.utf8.count + $1.role.utf8.count } * 2 + 256)
+        while true {
+            var buffer = [CChar](repeating: 0, count: Int(capacity))
+            let n = llama_chat_apply_template(template, &chat, chat.count, addAssistantHeader, &buffer, capacity)
+            if n < 0 { return nil }
+            if n <= capacity {
+                return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+            capacity = n
+        }
+    }
+
+    /// llama.cpp has no public query for causal attention; the GGUF key and the known encoder families decide.
+    private static func hasCausalAttention(_ model: OpaquePointer) -> Bool {
+        let arch = metadata(model, "general.architecture") ?? ""
+        if let flag = metadata(model, "\(arch).attention.causal") { return flag != "false" }
+        let encoders: Set<String> = ["bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3",
+                                     "neo-bert", "modern-bert", "eurobert", "t5encoder"]
+        return !encoders.contains(arch) && !(llama_model_has_encoder(model) && !llama_model_has_decoder(model))
+    }
+
+    static func metadata(_ model: OpaquePointer, _ key: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let n = llama_model_meta_val_str(model, key, &buffer, buffer.count)
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer.prefix(min(Int(n), buffer.count - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// llama.cpp aborts the process on some malformed files; catch the common cases first with clear errors.
+    static func checkFile(_ path: String) throws(ScoringError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .modelLoadFailed("model file not found or not readable: \(path)")
+        }
+        defer { try? handle.close() }
+        let magic = (try? handle.read(upToCount: 4)) ?? Data()
+        guard magic == Data("GGUF".utf8) else {
+            throw .modelLoadFailed("\(path) is not a GGUF file (bad magic)")
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the scoring core lands.
-enum ScoringPlaceholder {}

@@ -1,0 +1,165 @@
+/// Turns a request into token sequences: layout, tokenisation, window check and middle truncation.
+struct Planner {
+    let model: Model
+    /// Tokens one sequence may hold (the per-sequence KV window).
+    let window: Int
+
+    struct Planned: Sendable {
+        var plan: JobPlan
+        var responseTokens: [Int]
+        var truncatedTokens: Int
+        var contextKey: String
+        var normalization: Normalization
+    }
+
+    func plan(_ request: ScoringRequest, pairwise: Bool = false) throws(ScoringError) -> Planned {
+        try validate(request)
+        let options = request.options
+        let normalization = options.normalization ?? Normalization.defaultFor(options.method)
+        guard normalization.isValid(for: options.method) else {
+            throw .invalidRequest(field: "normalize",
+                                  reason: "\"\(normalization.rawValue)\" does not apply to method \(options.method.rawValue)")
+        }
+        let responses = request.responses.map { tokenize([.content(PromptLayout.responseText($0, input: request.input, model: model))]) }
+        if let empty = responses.firstIndex(where: \.isEmpty) {
+            throw .invalidRequest(field: "responses[\(empty)]", reason: "must not be empty")
+        }
+        var truncated = 0
+        let groups: [GroupPlan]
+        switch options.method {
+        case .likelihood:
+            var levels = layoutLevels(PromptLayout.levels(for: request.input, model: model))
+            truncated = try fit(&levels, longestSuffix: responses.map(\.count).max() ?? 0, truncation: options.truncation)
+            var planned = [GroupPlan(levels: tokens(levels), suffixes: responses.map { SuffixPlan(tokens: $0, output: .tokenLogProbs) })]
+            if normalization == .lift {
+                var bare = layoutLevels(PromptLayout.contextFreeLevels(for: request.input, model: model))
+                _ = try fit(&bare, longestSuffix: responses.map(\.count).max() ?? 0, truncation: options.truncation)
+                planned.append(GroupPlan(levels: tokens(bare), suffixes: planned[0].suffixes))
+            }
+            groups = planned
+        case .classifier:
+            guard model.classifierOutputs > 0 else {
+                throw .unsupportedMethod(.classifier, reason: "the loaded model \(model.name) has no classifier head (cls_out)")
+            }
+            var levels = layoutLevels(PromptLayout.levels(for: request.input, model: model))
+            truncated = try fit(&levels, longestSuffix: (responses.map(\.count).max() ?? 0) + model.endTokens.count,
+                                truncation: options.truncation)
+            let prefix = tokens(levels)
+            if model.isCausal {
+                groups = [GroupPlan(levels: prefix, suffixes: responses.map { SuffixPlan(tokens: $0 + model.endTokens, output: .pooled) })]
+            } else {
+                let whole = prefix.flatMap { $0 }
+                groups = [GroupPlan(levels: [], suffixes: responses.map { SuffixPlan(tokens: whole + $0 + model.endTokens, output: .pooled) })]
+            }
+        case .judge:
+            guard model.isCausal else {
+                throw .unsupportedMethod(.judge, reason: "the loaded model \(model.name) is not a generative (causal) model")
+            }
+            var levels = layoutLevels([PromptLayout.judgePrefix(for: request.input)])
+            let suffixes: [SuffixPlan]
+            if pairwise && request.responses.count == 2 {
+                let verdict = model.labelTokens(PromptLayout.verdictLabels)
+                let (a, b) = (request.responses[0], request.responses[1])
+                suffixes = [
+                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(for: request.input, first: a, second: b)), output: .verdict(verdict)),
+                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(for: request.input, first: b, second: a)), output: .verdict(verdict)),
+                ]
+            } else {
+                let digits = model.labelTokens(PromptLayout.ratingLabels)
+                suffixes = request.responses.map {
+                    SuffixPlan(tokens: tokenize(PromptLayout.judgeRatingSuffix(for: request.input, response: $0)), output: .verdict(digits))
+                }
+            }
+            truncated = try fit(&levels, longestSuffix: suffixes.map(\.tokens.count).max() ?? 0, truncation: options.truncation)
+            groups = [GroupPlan(levels: tokens(levels), suffixes: suffixes)]
+        }
+        let key = ContextKey.of(groups[0].levels.isEmpty ? groups[0].suffixes.first?.tokens ?? [] : groups[0].prefix)
+        return Planned(plan: JobPlan(groups: groups), responseTokens: responses.map(\.count), truncatedTokens: truncated,
+                       contextKey: key, normalization: normalization)
+    }
+
+    private func validate(_ request: ScoringRequest) throws(ScoringError) {
+        if request.responses.isEmpty { throw .invalidRequest(field: "responses", reason: "at least one response is required") }
+        if request.responses.count > ScoringLimits.maxResponses {
+            throw .invalidRequest(field: "responses", reason: "at most \(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
+        }
+        for (i, r) in request.responses.enumerated() where r.isEmpty {
+            throw .invalidRequest(field: "responses[\(i)]", reason: "must not be empty")
+        }
+        switch request.input {
+        case .messages(let messages):
+            if messages.isEmpty { throw .invalidRequest(field: "messages", reason: "at least one message is required") }
+            for (i, m) in messages.enumerated() where m.role.isEmpty {
+                throw .invalidRequest(field: "messages[\(i)].role", reason: "must not be empty")
+            }
+        case .contextPrompt(let context, let prompt):
+            if context.isEmpty && prompt.isEmpty {
+                throw .invalidRequest(field: "prompt", reason: "context and prompt must not both be empty")
+            }
+        case .raw:
+            break
+        }
+    }
+
+    // MARK: tokenisation with truncatable content kept apart
+
+    /// Levels of tokenised segments: [level][segment] → tokens, with the segment kinds alongside.
+    typealias TokenizedLevels = [[(tokens: [Int32], kind: Segment.Kind)]]
+
+    private func layoutLevels(_ levels: [[Segment]]) -> TokenizedLevels {
+        var out = levels.map { level in level.map { (tokens: tokenize([$0]), kind: $0.kind) } }
+        if !out.isEmpty { out[0].insert((tokens: model.startTokens, kind: .scaffold), at: 0) }
+        return out
+    }
+
+    private func tokens(_ levels: TokenizedLevels) -> [[Int32]] { levels.map { $0.flatMap(\.tokens) } }
+
+    func tokenize(_ segments: [Segment]) -> [Int32] {
+        segments.flatMap { model.tokenize($0.text, addSpecial: false, parseSpecial: $0.kind == .template) }
+    }
+
+    /// Makes prefix + the longest suffix fit the window, cutting the middle of the longest user text when
+    /// allowed. Returns how many tokens were removed.
+    private func fit(_ levels: inout TokenizedLevels, longestSuffix: Int, truncation: Truncation) throws(ScoringError) -> Int {
+        let prefix = levels.reduce(0) { $0 + $1.reduce(0) { $0 + $1.tokens.count } }
+        let needed = prefix + longestSuffix
+        guard needed > window else { return 0 }
+        guard truncation == .middle else { throw .contextTooLong(needed: needed, available: window) }
+        var excess = needed - window
+        let removed = excess
+        while excess > 0 {
+            var best: (level: Int, segment: Int, count: Int)?
+            for (l, level) in levels.enumerated() {
+                for (s, segment) in level.enumerated() where segment.kind == .content && segment.tokens.count > (best?.count ?? 0) {
+                    best = (l, s, segment.tokens.count)
+                }
+            }
+            // Keep at least a little of each text: below that truncation would only return nonsense.
+            guard let target = best, target.count > 16 else { throw .contextTooLong(needed: needed, available: window) }
+            let cut = min(excess, target.count - 16)
+            let kept = target.count - cut
+            let head = kept / 2
+            let original = levels[target.level][target.segment].tokens
+            levels[target.level][target.segment].tokens = Array(original.prefix(head) + original.suffix(kept - head))
+            excess -= cut
+        }
+        return removed
+    }
+}
+
+/// A short, stable name for a token sequence: FNV-1a 64 over the token ids.
+enum ContextKey {
+    static func of(_ tokens: [Int32]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for token in tokens {
+            var v = UInt32(bitPattern: token)
+            for _ in 0..<4 {
+                hash ^= UInt64(v & 0xff)
+                hash &*= 0x0000_0100_0000_01b3
+                v >>= 8
+            }
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,146 @@
+/// A piece of prompt text. Content pieces come from the user: they are tokenised without special-token
+/// parsing (no control-token injection) and are the only pieces `truncation: middle` may shorten.
+struct Segment: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        /// Our own layout text (plain layout).
+        case scaffold
+        /// Text rendered by the model's chat template: may contain special tokens such as `<start_of_turn>`.
+        case template
+        /// User text.
+        case content
+    }
+    var text: String
+    var kind: Kind
+    static func scaffold(_ s: String) -> Segment { Segment(text: s, kind: .scaffold) }
+    static func template(_ s: String) -> Segment { Segment(text: s, kind: .template) }
+    static func content(_ s: String) -> Segment { Segment(text: s, kind: .content) }
+}
+
+/// The documented plain layout for models without a chat template, and chat-template rendering with the
+/// user text kept apart from the template's markup.
+///
+/// Plain layout (`context` + `prompt`):
+///
+///     <bos>Context:\n{context}\n\nQuestion: {prompt}\nAnswer:{" " + response}
+///
+/// Plain layout (`messages`): each message as `{Role}: {content}\n\n`, then `Assistant:{" " + response}`.
+/// The context block and the rest are cached as two levels, so a new prompt on a known context reuses it.
+enum PromptLayout {
+    /// Prefix levels (each extends the one before) for likelihood and classifier scoring.
+    static func levels(for input: PromptInput, model: Model) -> [[Segment]] {
+        switch input {
+        case .contextPrompt(let context, let prompt):
+            if model.chatTemplate != nil {
+                let user = "Context:\n\(context)\n\nQuestion: \(prompt)"
+                return [templated([ChatMessage(role: "user", content: user)], model: model, contentOverride: [
+                    [.scaffold("Context:\n"), .content(context), .scaffold("\n\nQuestion: "), .content(prompt)],
+                ])]
+            }
+            return [
+                [.scaffold("Context:\n"), .content(context), .scaffold("\n\n")],
+                [.scaffold("Question: "), .content(prompt), .scaffold("\nAnswer:")],
+            ]
+        case .messages(let messages):
+            if model.chatTemplate != nil { return [templated(messages, model: model, contentOverride: nil)] }
+            let rendered = messages.map { m -> [Segment] in
+                [.scaffold("\(roleLabel(m.role)): "), .content(m.content), .scaffold("\n\n")]
+            }
+            let head = rendered.dropLast().flatMap { $0 }
+            let last = (rendered.last ?? []) + [.scaffold("Assistant:")]
+            return head.isEmpty ? [last] : [head, last]
+        case .raw(let text):
+            return [[.content(text)]]
+        }
+    }
+
+    /// Responses follow a ":" in the plain layout, so they start with a space; chat templates and raw
+    /// OpenRLHF queries end exactly where the response begins.
+    static func responseText(_ response: String, input: PromptInput, model: Model) -> String {
+        if case .raw = input { return response }
+        return model.chatTemplate == nil ? " " + response : response
+    }
+
+    /// The prompt alone, without the context: the baseline of the "lift" normalisation.
+    static func contextFreeLevels(for input: PromptInput, model: Model) -> [[Segment]] {
+        switch input {
+        case .contextPrompt(_, let prompt):
+            return levels(for: .contextPrompt(context: "", prompt: prompt), model: model).suffix(1).map { $0 }
+        case .messages(let messages):
+            return levels(for: .messages(Array(messages.suffix(1))), model: model)
+        case .raw:
+            return [[]]
+        }
+    }
+
+    // MARK: judge
+
+    static let judgeInstruction = "You are a careful judge. Read the context, then decide which response "
+        + "answers the question correctly and is supported by the context."
+    static let verdictLabels = ["A", "B"]
+    static let ratingLabels = (0...9).map(String.init)
+
+    /// Shared judge prefix: instruction and context (the expensive part), computed once for every order
+    /// and candidate.
+    static func judgePrefix(for input: PromptInput) -> [Segment] {
+        switch input {
+        case .contextPrompt(let context, _):
+            return [.scaffold(judgeInstruction + "\n\nContext:\n"), .content(context), .scaffold("\n\n")]
+        case .messages(let messages):
+            return [.scaffold(judgeInstruction + "\n\nConversation:\n")]
+                + messages.flatMap { [.scaffold("\(roleLabel($0.role)): "), .content($0.content), .scaffold("\n\n")] }
+        case .raw(let text):
+            return [.scaffold(judgeInstruction + "\n\nConversation:\n"), .content(text), .scaffold("\n\n")]
+        }
+    }
+
+    static func judgePairSuffix(for input: PromptInput, first: String, second: String) -> [Segment] {
+        questionSegments(input) + [
+            .scaffold("Response A: "), .content(first), .scaffold("\n\nResponse B: "), .content(second),
+            .scaffold("\n\nWhich response is better, A or B?\nAnswer:"),
+        ]
+    }
+
+    static func judgeRatingSuffix(for input: PromptInput, response: String) -> [Segment] {
+        questionSegments(input) + [
+            .scaffold("Response: "), .content(response),
+            .scaffold("\n\nRate the response from 0 (wrong or unsupported) to 9 (correct and supported).\nRating:"),
+        ]
+    }
+
+    private static func questionSegments(_ input: PromptInput) -> [Segment] {
+        if case .contextPrompt(_, let prompt) = input {
+            return [.scaffold("Question: "), .content(prompt), .scaffold("\n\n")]
+        }
+        return []
+    }
+
+    private static func roleLabel(_ role: String) -> String {
+        switch role.lowercased() {
+        case "system": return "System"
+        case "assistant": return "Assistant"
+        case "user": return "User"
+        default: return role.prefix(1).uppercased() + role.dropFirst()
+        }
+    }
+
+    /// Renders through the chat template with placeholders in place of each message's content, then splits
+    /// at the placeholders, so template markup is parsed for special tokens and user text is not.
+    private static func templated(_ messages: [ChatMessage], model: Model, contentOverride: [[Segment]]?) -> [Segment] {
+        let marks = messages.indices.map { "\u{1}LONGRM\($0)\u{1}" }
+        let placeholders = zip(messages, marks).map { ChatMessage(role: $0.role, content: $1) }
+        guard let rendered = model.applyChatTemplate(placeholders, addAssistantHeader: true) else {
+            return messages.flatMap { [.scaffold("\(roleLabel($0.role)): "), .content($0.content), .scaffold("\n\n")] }
+                + [.scaffold("Assistant:")]
+        }
+        var segments: [Segment] = []
+        var rest = Substring(rendered)
+        for (i, mark) in marks.enumerated() {
+            guard let range = rest.range(of: mark) else { continue }
+            segments.append(.template(String(rest[..<range.lowerBound])))
+            segments += contentOverride?[i] ?? [.content(messages[i].content)]
+            rest = rest[range.upperBound...]
+        }
+        segments.append(.template(String(rest)))
+        return segments.filter { !$0.text.isEmpty }
+    }
+}

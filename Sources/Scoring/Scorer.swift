@@ -1,0 +1,157 @@
+import Foundation
+
+/// The scoring entry points: pairwise, Best-of-N and pointwise. Plans a request, runs it on the engine
+/// pool, turns engine outputs into rewards.
+public final class Scorer: Sendable {
+    public let model: Model
+    public let configuration: EngineConfiguration
+    /// Tokens one sequence may hold: the most context + prompt + response a request may use.
+    public let window: Int
+    let pool: EnginePool
+
+    private init(model: Model, configuration: EngineConfiguration, pool: EnginePool) {
+        self.model = model
+        self.configuration = configuration
+        let requested = configuration.contextSize > 0 ? configuration.contextSize : max(model.trainedContext, 512)
+        window = model.isCausal ? requested : min(requested, configuration.batchSize)
+        self.pool = pool
+    }
+
+    public static func load(modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
+                            queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits()) async throws(ScoringError) -> Scorer {
+        let configuration = try configuration.validated()
+        let model = try Model(path: modelPath, useExtraBuffers: configuration.repackWeights)
+        do {
+            let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
+            return Scorer(model: model, configuration: configuration, pool: pool)
+        } catch let error as ScoringError {
+            throw error
+        } catch {
+            throw .engineFailure("\(error)")
+        }
+    }
+
+    public var methods: [ScoringMethod] {
+        ScoringMethod.allCases.filter { method in
+            switch method {
+            case .likelihood: return model.isCausal
+            case .classifier: return model.classifierOutputs > 0
+            case .judge: return model.isCausal
+            }
+        }
+    }
+
+    public var queue: EnginePool.Snapshot { pool.snapshot }
+    public func shutdown() { pool.stop() }
+
+    /// Two responses: rewards, the preferred one, P(first better) and the margin. The judge runs both
+    /// orders and averages them (position-swap consistency).
+    public func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> PairwiseResult {
+        guard request.responses.count == 2 else {
+            throw .invalidRequest(field: "responses", reason: "pairwise needs exactly 2 responses, got \(request.responses.count)")
+        }
+        let result = try await run(request, pairwise: true, deadline: deadline)
+        let margin = result.rewards[0] - result.rewards[1]
+        let probability = result.judgeProbability ?? 1 / (1 + exp(-margin))
+        return PairwiseResult(result: result, preferred: result.rewards[0] >= result.rewards[1] ? 0 : 1,
+                              probability: probability, margin: margin)
+    }
+
+    /// 2…64 responses: rewards in input order, ranking and best index.
+    public func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> ScoringResult {
+        guard request.responses.count >= 2 else {
+            throw .invalidRequest(field: "responses", reason: "best-of-n needs 2…\(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
+        }
+        return try await run(request, pairwise: false, deadline: deadline)
+    }
+
+    /// Any number of responses (1…64) to one prompt, each scored on its own scale (judge: 0–9 rating).
+    public func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> ScoringResult {
+        try await run(request, pairwise: false, deadline: deadline)
+    }
+
+    /// The tokens and context key a request would use, without running it.
+    public func contextKey(for request: ScoringRequest) throws(ScoringError) -> String {
+        try Planner(model: model, window: window).plan(request, pairwise: request.responses.count == 2).contextKey
+    }
+
+    private func run(_ request: ScoringRequest, pairwise: Bool, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
+        let planned = try Planner(model: model, window: window).plan(request, pairwise: pairwise)
+        let completed: EnginePool.Completed
+        do {
+            completed = try await pool.run(planned.plan, contextKey: planned.contextKey, deadline: deadline)
+        } catch let error as ScoringError {
+            throw error
+        } catch is CancellationError {
+            throw .cancelled
+        } catch {
+            throw .engineFailure("\(error)")
+        }
+        let outcome = completed.outcome
+        var result = ScoringResult(
+            rewards: [], method: request.options.method, normalization: planned.normalization,
+            usage: TokenUsage(promptTokens: planned.plan.groups[0].prefixCount, responseTokens: planned.responseTokens,
+                              reusedPromptTokens: outcome.reusedTokens, computedTokens: outcome.computedTokens,
+                              truncatedTokens: planned.truncatedTokens),
+            timings: Timings(queueMs: completed.queueMs, computeMs: completed.computeMs),
+            judgeProbability: nil, consistent: nil, contextKey: planned.contextKey)
+        switch request.options.method {
+        case .likelihood:
+            let withContext = outcome.groups[0].values.map { RewardMath.aggregate($0, sum: planned.normalization == .sum) }
+            if planned.normalization == .lift {
+                let without = outcome.groups[1].values.map { RewardMath.aggregate($0, sum: false) }
+                result.rewards = zip(withContext, without).map { $0 - $1 }
+            } else {
+                result.rewards = withContext
+            }
+        case .classifier:
+            result.rewards = outcome.groups[0].values.map { scores in
+                let raw = Double(scores.first ?? 0)
+                return planned.normalization == .sigmoid ? RewardMath.sigmoid(raw) : raw
+            }
+        case .judge:
+            let values = outcome.groups[0].values
+            if pairwise && request.responses.count == 2 {
+                let verdict = RewardMath.swapAveraged(firstOrder: values[0], secondOrder: values[1])
+                result.rewards = [verdict.probabilityFirst, 1 - verdict.probabilityFirst]
+                result.judgeProbability = verdict.probabilityFirst
+                result.consistent = verdict.consistent
+            } else {
+                result.rewards = values.map(RewardMath.expectedRating)
+            }
+        }
+        return result
+    }
+}
+
+/// Reward arithmetic, kept pure for tests.
+public enum RewardMath {
+    static func aggregate(_ logProbs: [Float], sum: Bool) -> Double {
+        guard !logProbs.isEmpty else { return 0 }
+        let total = logProbs.reduce(0.0) { $0 + Double($1) }
+        return sum ? total : total / Double(logProbs.count)
+    }
+
+    public static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    /// Probabilities renormalised over the candidate labels.
+    static func normalized(_ logProbs: [Float]) -> [Double] {
+        let maximum = Double(logProbs.max() ?? 0)
+        let weights = logProbs.map { exp(Double($0) - maximum) }
+        let total = weights.reduce(0, +)
+        return weights.map { $0 / total }
+    }
+
+    /// Order 1 shows (first, second) as (A, B); order 2 shows (second, first). P(first better) is the mean
+    /// of P(A) in order 1 and P(B) in order 2; the orders agree when both favour the same response.
+    public static func swapAveraged(firstOrder: [Float], secondOrder: [Float]) -> (probabilityFirst: Double, consistent: Bool) {
+        let p1 = normalized(firstOrder)[0]
+        let p2 = normalized(secondOrder)[1]
+        return ((p1 + p2) / 2, (p1 >= 0.5) == (p2 >= 0.5))
+    }
+
+    /// Expected value of a 0…9 rating from the digit tokens' probabilities.
+    static func expectedRating(_ digitLogProbs: [Float]) -> Double {
+        normalized(digitLogProbs).enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
+    }
+}
