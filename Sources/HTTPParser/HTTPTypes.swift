@@ -66,11 +66,17 @@ public struct HTTPRequest: Sendable, Equatable {
         self.headers = headers; self.body = body; self.trailers = trailers
     }
 
+    /// Whether the head declared a body length (Content-Length or Transfer-Encoding). A request without either
+    /// has no body (RFC 9112 §6.3); a route that needs a body may answer 411 when this is false.
+    public var declaresBodyLength: Bool { headers.contains("Content-Length") || headers.contains("Transfer-Encoding") }
+
     /// Path part of the target, without the query.
     public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
 
-    /// RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive".
+    /// RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive". Never after CONNECT: this
+    /// server opens no tunnels, and the bytes after a CONNECT head are tunnel data, not HTTP.
     public var keepAlive: Bool {
+        if method == "CONNECT" { return false }
         let tokens = headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
             .map { $0.trimmingSpaces().lowercasedASCII() }
         if tokens.contains("close") { return false }
