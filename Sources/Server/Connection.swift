@@ -118,6 +118,8 @@ struct Connection {
         case .run(let handler):
             let outcome = await PeerWatch.run(handler, request, context, on: io, bufferLimit: env.readAheadLimit)
             if !outcome.pipelined.isEmpty { parser.feed(outcome.pipelined) }
+            // Cancelled from above: the drain timeout ran out, so the connection closes without a response.
+            if Task.isCancelled { return false }
             guard let produced = outcome.response else {
                 env.logger.debug("client left before its response; handler cancelled",
                                  metadata: ["request-id": "\(requestID)"])
