@@ -78,7 +78,7 @@ struct RequestLineParser: Sendable {
                 try count(1); i += 1
             case .versionCR:
                 guard p[i] == ASCII.cr else { throw .badRequestLine("expected CRLF after the HTTP version") }
-                try count(1); i += 1; state = .lineLF
+                i += 1; state = .lineLF  // the limit counts the line without its CRLF
             case .lineLF:
                 guard p[i] == ASCII.lf else { throw .badRequestLine("CR not followed by LF after the request line") }
                 i += 1
