@@ -1,0 +1,202 @@
+import Foundation
+import Scoring
+
+/// Request bodies of the scoring endpoints. Decoding is strict: unknown fields are refused by name, so a
+/// misspelt option never silently falls back to a default.
+struct ChatMessageBody: Decodable {
+    var role: String
+    var content: String
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        try c.refuseUnknown(["role", "content"])
+        role = try c.decode(String.self, forKey: AnyKey("role"))
+        content = try c.decode(String.self, forKey: AnyKey("content"))
+    }
+}
+
+/// Shared by /v1/pairwise, /v1/best-of-n and each item of /v1/score.
+struct PromptFields {
+    var messages: [ChatMessageBody]?
+    var context: String?
+    var prompt: String?
+
+    static let keys = ["messages", "context", "prompt"]
+
+    init(_ c: KeyedDecodingContainer<AnyKey>) throws {
+        messages = try c.decodeIfPresent([ChatMessageBody].self, forKey: AnyKey("messages"))
+        context = try c.decodeIfPresent(String.self, forKey: AnyKey("context"))
+        prompt = try c.decodeIfPresent(String.self, forKey: AnyKey("prompt"))
+    }
+
+    func input(path: String = "") throws(APIError) -> PromptInput {
+        if let messages {
+            if context != nil || prompt != nil {
+                throw .badRequest("give either \"messages\" or \"context\" + \"prompt\", not both", field: path + "messages")
+            }
+            if messages.isEmpty { throw .badRequest("must hold at least one message", field: path + "messages") }
+            return .messages(messages.map { ChatMessage(role: $0.role, content: $0.content) })
+        }
+        guard context != nil || prompt != nil else {
+            throw .badRequest("required: \"messages\", or \"context\" and/or \"prompt\"", field: path + "prompt")
+        }
+        return .contextPrompt(context: context ?? "", prompt: prompt ?? "")
+    }
+}
+
+/// Options every scoring body may carry.
+struct OptionFields {
+    var method: String?
+    var normalize: String?
+    var truncation: String?
+    var timeoutMs: Int?
+
+    static let keys = ["method", "normalize", "truncation", "timeout_ms"]
+
+    init(_ c: KeyedDecodingContainer<AnyKey>) throws {
+        method = try c.decodeIfPresent(String.self, forKey: AnyKey("method"))
+        normalize = try c.decodeIfPresent(String.self, forKey: AnyKey("normalize"))
+        truncation = try c.decodeIfPresent(String.self, forKey: AnyKey("truncation"))
+        timeoutMs = try c.decodeIfPresent(Int.self, forKey: AnyKey("timeout_ms"))
+    }
+
+    func options(defaultMethod: ScoringMethod) throws(APIError) -> ScoringOptions {
+        let method = try parse(self.method, ScoringMethod.self, field: "method") ?? defaultMethod
+        let normalization = try parse(normalize, Normalization.self, field: "normalize")
+        let truncation = try parse(self.truncation, Truncation.self, field: "truncation") ?? .none
+        return ScoringOptions(method: method, normalization: normalization, truncation: truncation)
+    }
+
+    func timeout(default fallback: Int) throws(APIError) -> Duration {
+        let ms = timeoutMs ?? fallback
+        guard (1...86_400_000).contains(ms) else {
+            throw .badRequest("must be an integer from 1 to 86400000 (milliseconds)", field: "timeout_ms")
+        }
+        return .milliseconds(ms)
+    }
+
+    private func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, _: T.Type, field: String) throws(APIError) -> T?
+    where T.RawValue == String {
+        guard let raw else { return nil }
+        guard let value = T(rawValue: raw) else {
+            let allowed = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw .badRequest("unknown value \"\(raw)\"; expected one of \(allowed)", field: field)
+        }
+        return value
+    }
+}
+
+/// POST /v1/pairwise and /v1/best-of-n.
+struct ResponsesBody: Decodable {
+    var prompt: PromptFields
+    var responses: [String]
+    var options: OptionFields
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        try c.refuseUnknown(PromptFields.keys + OptionFields.keys + ["responses"])
+        prompt = try PromptFields(c)
+        responses = try c.decode([String].self, forKey: AnyKey("responses"))
+        options = try OptionFields(c)
+    }
+}
+
+/// POST /v1/score.
+struct ScoreBody: Decodable {
+    struct Item: Decodable {
+        var prompt: PromptFields
+        var response: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            try c.refuseUnknown(PromptFields.keys + ["response"])
+            prompt = try PromptFields(c)
+            response = try c.decode(String.self, forKey: AnyKey("response"))
+        }
+    }
+    var items: [Item]
+    var options: OptionFields
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        try c.refuseUnknown(OptionFields.keys + ["items"])
+        items = try c.decode([Item].self, forKey: AnyKey("items"))
+        options = try OptionFields(c)
+    }
+}
+
+/// POST /get_reward (OpenRLHF's remote reward model protocol). Fields OpenRLHF may add later are ignored,
+/// so a newer trainer keeps working.
+struct GetRewardBody: Decodable {
+    var query: [String]
+    var prompts: [String]?
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        query = try c.decode([String].self, forKey: AnyKey("query"))
+        prompts = try c.decodeIfPresent([String].self, forKey: AnyKey("prompts"))
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
+}
+
+extension KeyedDecodingContainer where Key == AnyKey {
+    func refuseUnknown(_ allowed: [String]) throws {
+        let unknown = allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            let path = (codingPath.map(JSONBody.describe) + [unknown[0]]).joined(separator: ".")
+            throw APIError.badRequest("unknown field \"\(unknown.joined(separator: "\", \""))\"; allowed: \(allowed.sorted().joined(separator: ", "))",
+                                      field: path.replacingOccurrences(of: ".[", with: "["))
+        }
+    }
+}
+
+/// JSON body decoding with errors that name the field and the reason.
+enum JSONBody {
+    static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(APIError) -> T {
+        guard !body.isEmpty else { throw .badRequest("the request body is empty; send a JSON object", field: nil) }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch let error as APIError {
+            throw error
+        } catch let DecodingError.typeMismatch(expected, context) {
+            throw .badRequest("expected \(describe(expected))", field: path(context.codingPath))
+        } catch let DecodingError.valueNotFound(expected, context) {
+            throw .badRequest("expected \(describe(expected)), got null", field: path(context.codingPath))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw .badRequest("required field is missing", field: path(context.codingPath + [key]))
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw .badRequest("invalid value", field: path(context.codingPath))
+        } catch {
+            throw .badRequest("malformed JSON: the body must be one JSON object", field: nil)
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map(describe).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func describe(_ key: any CodingKey) -> String {
+        key.intValue.map { "[\($0)]" } ?? key.stringValue
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "a boolean"
+        case is [String].Type: return "an array of strings"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") || name.contains("Body") { return "an object" }
+            return name
+        }
+    }
+}

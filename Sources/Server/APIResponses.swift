@@ -1,0 +1,131 @@
+import Scoring
+
+/// Response bodies of the scoring endpoints, exactly as openapi.json describes them.
+struct UsageBody: Encodable, Equatable {
+    var promptTokens: Int
+    var responseTokens: [Int]
+    var reusedPromptTokens: Int
+    var computedTokens: Int
+    var truncatedTokens: Int
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", responseTokens = "response_tokens"
+        case reusedPromptTokens = "reused_prompt_tokens", computedTokens = "computed_tokens"
+        case truncatedTokens = "truncated_tokens"
+    }
+
+    init(_ usage: TokenUsage) {
+        promptTokens = usage.promptTokens; responseTokens = usage.responseTokens
+        reusedPromptTokens = usage.reusedPromptTokens; computedTokens = usage.computedTokens
+        truncatedTokens = usage.truncatedTokens
+    }
+
+    init(summing usages: [TokenUsage], responseTokens: [Int]) {
+        promptTokens = usages.reduce(0) { $0 + $1.promptTokens }
+        self.responseTokens = responseTokens
+        reusedPromptTokens = usages.reduce(0) { $0 + $1.reusedPromptTokens }
+        computedTokens = usages.reduce(0) { $0 + $1.computedTokens }
+        truncatedTokens = usages.reduce(0) { $0 + $1.truncatedTokens }
+    }
+}
+
+struct TimingsBody: Encodable, Equatable {
+    var queueMs: Double
+    var computeMs: Double
+    enum CodingKeys: String, CodingKey { case queueMs = "queue_ms", computeMs = "compute_ms" }
+}
+
+struct PairwiseResponseBody: Encodable {
+    var rewards: [Double]
+    var preferred: Int
+    var probability: Double
+    var margin: Double
+    var consistent: Bool?
+    var method: String
+    var normalize: String
+    var model: String
+    var contextKey: String
+    var usage: UsageBody
+    var timings: TimingsBody
+
+    enum CodingKeys: String, CodingKey {
+        case rewards, preferred, probability, margin, consistent, method, normalize, model, usage, timings
+        case contextKey = "context_key"
+    }
+
+    // `consistent` is always present: null unless the judge ran both orders.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rewards, forKey: .rewards); try c.encode(preferred, forKey: .preferred)
+        try c.encode(probability, forKey: .probability); try c.encode(margin, forKey: .margin)
+        try c.encode(consistent, forKey: .consistent); try c.encode(method, forKey: .method)
+        try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
+        try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage)
+        try c.encode(timings, forKey: .timings)
+    }
+}
+
+struct BestOfNResponseBody: Encodable {
+    var rewards: [Double]
+    var ranking: [Int]
+    var best: Int
+    var method: String
+    var normalize: String
+    var model: String
+    var contextKey: String
+    var usage: UsageBody
+    var timings: TimingsBody
+
+    enum CodingKeys: String, CodingKey {
+        case rewards, ranking, best, method, normalize, model, usage, timings
+        case contextKey = "context_key"
+    }
+}
+
+struct ScoreResponseBody: Encodable {
+    var rewards: [Double]
+    var method: String
+    var normalize: String
+    var model: String
+    var usage: UsageBody
+    var timings: TimingsBody
+}
+
+struct GetRewardResponseBody: Encodable {
+    var rewards: [Double]
+    var scores: [Double]
+    var extraLogs: [String: [Double]]
+    enum CodingKeys: String, CodingKey { case rewards, scores, extraLogs = "extra_logs" }
+}
+
+struct ModelsResponseBody: Encodable {
+    struct Entry: Encodable {
+        var id: String
+        var object = "model"
+        var contextWindow: Int
+        var trainedContext: Int
+        var methods: [String]
+        var defaultMethod: String
+        var classifierLabels: [String]
+        var chatTemplate: Bool
+        enum CodingKeys: String, CodingKey {
+            case id, object, methods
+            case contextWindow = "context_window", trainedContext = "trained_context"
+            case defaultMethod = "default_method", classifierLabels = "classifier_labels", chatTemplate = "chat_template"
+        }
+    }
+    var object = "list"
+    var data: [Entry]
+}
+
+struct ReadyResponseBody: Encodable {
+    var status: String
+    var queuedRequests: Int
+    var runningJobs: Int
+    enum CodingKeys: String, CodingKey { case status, queuedRequests = "queued_requests", runningJobs = "running_jobs" }
+}
+
+/// JSON cannot carry NaN or infinity; a non-finite reward (a token the model gives probability 0) is
+/// reported as the most negative finite value instead of failing the whole response.
+func finite(_ values: [Double]) -> [Double] { values.map(finite) }
+func finite(_ value: Double) -> Double { value.isFinite ? value : (value > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude) }

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct LongRM: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "longrm",
+        abstract: "LongRM Serve: long-context reward-model scoring over HTTP, on llama.cpp.",
+        subcommands: [ServeCommand.self, ScoreCommand.self],
+        defaultSubcommand: nil
+    )
+}

@@ -1,0 +1,5 @@
+import Foundation
+
+enum ProcessEnvironment {
+    static var values: [String: String] { ProcessInfo.processInfo.environment }
+}
