@@ -8,6 +8,10 @@ Usage:
   python3 scripts/make_classifier_model.py --tiny OUT.gguf [--labels reward] [--seed N]
       A tiny BERT reranker (WordPiece tokenizer, 2 layers, 32 dims, ~0.7 MB, random weights from a
       fixed seed). For tests: loads and scores in milliseconds, byte-identical output for a given seed.
+  python3 scripts/make_classifier_model.py --tiny-causal OUT.gguf [--labels yes,no] [--seed N]
+      A tiny causal reranker (qwen3 architecture, SentencePiece-style tokenizer with byte fallback,
+      2 layers, 32 dims, ~60 KB). Scores at the LAST token, the KV cache works (prefix sharing); llama.cpp
+      applies a softmax over the labels for qwen3, so it needs at least two labels.
   python3 scripts/make_classifier_model.py --from BASE.gguf OUT.gguf [--labels good] [--seed N]
       BASE must be a gemma3 GGUF (e.g. gemma-3-270m-q4_k_m.gguf). llama.cpp's `gemma3` architecture
       cannot carry a classifier head (see docs/CLASSIFIER_MODEL.md), so OUT re-labels the same weights
@@ -140,6 +144,104 @@ def make_tiny(out: Path, labels: list[str], seed: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Tiny causal (qwen3)
+# ---------------------------------------------------------------------------------------------
+
+CAUSAL_N_HEAD_KV = 1  # grouped-query attention, as in real decoders
+CAUSAL_ROPE_BASE = 10000.0
+CAUSAL_NORM_EPS = 1e-6
+SPM_SPECIALS = ["<unk>", "<s>", "</s>"]  # ids 0, 1, 2: llama.cpp's SentencePiece defaults
+
+
+def spm_vocab() -> tuple[list[str], list[float], list[int]]:
+    """SentencePiece-style vocab: specials, 256 byte-fallback tokens, printable ASCII characters, and
+    every prefix of each "▁word" (SPM merges adjacent pieces only into pieces that exist)."""
+    tokens = list(SPM_SPECIALS)
+    types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL]
+    tokens += [f"<0x{b:02X}>" for b in range(256)]
+    types += [gguf.TokenType.BYTE] * 256
+    pieces = [PHANTOM_SPACE] + [chr(c) for c in range(0x21, 0x7F)]
+    for word in TINY_WORDS + TINY_SUFFIXES:
+        full = PHANTOM_SPACE + word
+        pieces += [full[:k] for k in range(2, len(full) + 1)]
+    pieces += [PHANTOM_SPACE + chr(c) for c in range(0x21, 0x7F)]
+    seen = set(tokens)
+    for p in pieces:
+        if p not in seen:
+            seen.add(p)
+            tokens.append(p)
+            types.append(gguf.TokenType.NORMAL)
+    # merge priority = score of the merged piece: longer pieces first
+    scores = [0.0] * len(tokens)
+    for i, t in enumerate(tokens):
+        if types[i] == gguf.TokenType.NORMAL:
+            scores[i] = float(len(t))
+    return tokens, scores, [int(t) for t in types]
+
+
+def make_tiny_causal(out: Path, labels: list[str], seed: int) -> None:
+    if len(labels) < 2:
+        sys.exit("--tiny-causal needs at least two labels: llama.cpp applies a softmax over a qwen3 "
+                 "head, so a single label always scores 1.0")
+    rng = np.random.default_rng(seed)
+    tokens, scores, types = spm_vocab()
+    n_vocab, d, ff = len(tokens), TINY_N_EMBD, TINY_N_FF
+    head_dim = d // TINY_N_HEAD
+    kv = head_dim * CAUSAL_N_HEAD_KV
+
+    def normal(*shape: int, std: float) -> np.ndarray:
+        return (rng.standard_normal(shape) * std).astype(np.float32)
+
+    w = gguf.GGUFWriter(str(out), arch="qwen3")
+    w.add_name("longrm-tiny-causal-classifier")
+    w.add_description(f"random weights, seed {seed}; causal test model for LongRM Serve's classifier method")
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w.add_context_length(TINY_N_CTX)
+    w.add_embedding_length(d)
+    w.add_feed_forward_length(ff)
+    w.add_block_count(TINY_N_LAYER)
+    w.add_head_count(TINY_N_HEAD)
+    w.add_head_count_kv(CAUSAL_N_HEAD_KV)
+    w.add_key_length(head_dim)
+    w.add_value_length(head_dim)
+    w.add_rope_freq_base(CAUSAL_ROPE_BASE)
+    w.add_layer_norm_rms_eps(CAUSAL_NORM_EPS)
+    w.add_pooling_type(gguf.PoolingType.RANK)
+    w.add_classifier_output_labels(labels)
+
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+
+    inv = 1.0 / np.sqrt(d)
+    w.add_tensor("token_embd.weight", normal(n_vocab, d, std=1.0))  # also the (tied) LM head
+    w.add_tensor("output_norm.weight", np.ones(d, np.float32))
+    for i in range(TINY_N_LAYER):
+        p = f"blk.{i}."
+        w.add_tensor(p + "attn_norm.weight", np.ones(d, np.float32))
+        w.add_tensor(p + "attn_q.weight", normal(d, d, std=inv))
+        w.add_tensor(p + "attn_k.weight", normal(kv, d, std=inv))
+        w.add_tensor(p + "attn_v.weight", normal(kv, d, std=inv))
+        w.add_tensor(p + "attn_q_norm.weight", np.full(head_dim, 2.0, np.float32))  # sharper attention
+        w.add_tensor(p + "attn_k_norm.weight", np.full(head_dim, 2.0, np.float32))
+        w.add_tensor(p + "attn_output.weight", normal(d, d, std=inv))
+        w.add_tensor(p + "ffn_norm.weight", np.ones(d, np.float32))
+        w.add_tensor(p + "ffn_gate.weight", normal(ff, d, std=inv))
+        w.add_tensor(p + "ffn_up.weight", normal(ff, d, std=inv))
+        w.add_tensor(p + "ffn_down.weight", normal(d, ff, std=1.0 / np.sqrt(ff)))
+    # softmax(cls_out.weight . RMSNorm(h_last)): no bias tensor exists for qwen3's head
+    w.add_tensor("cls.output.weight", normal(len(labels), d, std=inv))
+    write(w)
+
+
+# ---------------------------------------------------------------------------------------------
 # gemma3 base + head (as gemma-embedding)
 # ---------------------------------------------------------------------------------------------
 
@@ -201,27 +303,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--tiny", metavar="OUT", type=Path, help="write the tiny BERT test model to OUT")
+    mode.add_argument("--tiny-causal", metavar="OUT", type=Path, help="write the tiny causal (qwen3) model to OUT")
     mode.add_argument("--from", dest="base", metavar="BASE", type=Path, help="gemma3 GGUF to add a head to")
     ap.add_argument("out", nargs="?", type=Path, help="output path (with --from)")
     ap.add_argument("--labels", default=None,
-                    help="comma-separated class labels, one score each (default: reward for --tiny, good for --from)")
+                    help="comma-separated class labels, one score each "
+                         "(default: reward for --tiny, yes,no for --tiny-causal, good for --from)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = ap.parse_args()
 
-    if args.tiny is not None and args.out is not None:
-        ap.error("--tiny takes its output path as its own argument")
+    tiny_out = args.tiny if args.tiny is not None else args.tiny_causal
+    if tiny_out is not None and args.out is not None:
+        ap.error("--tiny/--tiny-causal take their output path as their own argument")
     if args.base is not None and args.out is None:
         ap.error("--from BASE needs an output path")
-    default_label = "reward" if args.tiny is not None else "good"
+    default_label = {"tiny": "reward", "causal": "yes,no", "from": "good"}[
+        "tiny" if args.tiny is not None else "causal" if args.tiny_causal is not None else "from"]
     labels = [s.strip() for s in (args.labels or default_label).split(",") if s.strip()]
     if not labels:
         ap.error("--labels needs at least one label")
 
     t0 = time.perf_counter()
-    out = args.tiny if args.tiny is not None else args.out
+    out = tiny_out if tiny_out is not None else args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.tiny is not None:
         make_tiny(out, labels, args.seed)
+    elif args.tiny_causal is not None:
+        make_tiny_causal(out, labels, args.seed)
     else:
         make_from(args.base, out, labels, args.seed)
     dt = time.perf_counter() - t0
