@@ -36,6 +36,10 @@ public struct ProseFiller: FillerSource {
         "on a windless afternoon", "late one evening", "at the end of the harvest", "while the tide was out",
         "over several quiet weeks", "just after sunrise", "in the middle of winter", "on the longest day of summer",
     ]
+    static let since = [
+        "the autumn fair", "the first frost", "last winter", "the great flood", "the old mayor retired",
+        "the railway closed", "the spring festival", "the roof was mended", "the school reopened", "the long drought",
+    ]
     static let places = [
         "near the old mill", "behind the market hall", "along the canal", "at the edge of the forest",
         "beside the railway cutting", "in the walled garden", "on the hill above the town", "by the fishing huts",
@@ -87,7 +91,7 @@ public struct ProseFiller: FillerSource {
                 "\(word(Self.places)), \(word(Self.subjects)) found \(word(Self.objects)) and decided to keep it.")
         default:
             return capitalized(
-                "according to \(word(Self.subjects)), \(word(Self.objects)) had not been touched since \(word(Self.times)).")
+                "according to \(word(Self.subjects)), \(word(Self.objects)) had not been touched since \(word(Self.since)).")
         }
     }
 

@@ -50,9 +50,11 @@ public enum SVGChart {
 
     public static func render(_ series: [ChartSeries], title: String = "accuracy vs context length") -> String {
         let buckets = LengthBucket.ordered(series.flatMap(\.values.keys))
-        let width = 760.0, height = 440.0
-        let left = 60.0, right = 190.0, top = 40.0, bottom = 50.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        // The legend goes under the plot, one row per series, so long model names are never clipped.
+        let width = 720.0, plotHeight = 340.0
+        let left = 60.0, right = 30.0, top = 40.0, bottom = 70.0 + 20.0 * Double(series.count)
+        let height = top + plotHeight + bottom
+        let plotWidth = width - left - right
         func x(_ index: Int) -> Double {
             buckets.count <= 1 ? left + plotWidth / 2 : left + plotWidth * Double(index) / Double(buckets.count - 1)
         }
@@ -81,7 +83,7 @@ public enum SVGChart {
                     text: bucket))
         }
         svg.append(
-            tag("text", [("x", fmt(left + plotWidth / 2)), ("y", fmt(height - 10)), ("text-anchor", "middle")],
+            tag("text", [("x", fmt(left + plotWidth / 2)), ("y", fmt(top + plotHeight + 40)), ("text-anchor", "middle")],
                 text: "context length (tokens)"))
         let middle = fmt(top + plotHeight / 2)
         svg.append(
@@ -104,8 +106,8 @@ public enum SVGChart {
             for point in points {
                 svg.append(tag("circle", [("cx", fmt(point.0)), ("cy", fmt(point.1)), ("r", "3.5"), ("fill", color)]))
             }
-            let legendX = left + plotWidth + 15
-            let legendY = top + 10 + Double(number) * 20
+            let legendX = left
+            let legendY = top + plotHeight + 65 + Double(number) * 20
             svg.append(
                 tag("line", [
                     ("x1", fmt(legendX)), ("y1", fmt(legendY)), ("x2", fmt(legendX + 20)), ("y2", fmt(legendY)),
