@@ -107,20 +107,41 @@ public struct BenchSummary: Sendable, Equatable, Codable {
     public var total: GroupStats
     public var byTask: [GroupStats]
     public var byLength: [GroupStats]
+    /// The paper's finer rows: PairWise by subtype (same/diff) and BestOfN by candidate count (2/3/4).
+    public var bySubtype: [GroupStats]
 
     enum CodingKeys: String, CodingKey {
         case label, method, model, items, total
         case badLines = "bad_lines"
         case byTask = "by_task"
         case byLength = "by_length"
+        case bySubtype = "by_subtype"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        label = try container.decodeIfPresent(String.self, forKey: .label) ?? ""
+        method = try container.decodeIfPresent(String.self, forKey: .method)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        items = try container.decodeIfPresent(Int.self, forKey: .items) ?? 0
+        badLines = try container.decodeIfPresent(Int.self, forKey: .badLines) ?? 0
+        total = try container.decodeIfPresent(GroupStats.self, forKey: .total) ?? GroupStats(name: "all")
+        byTask = try container.decodeIfPresent([GroupStats].self, forKey: .byTask) ?? []
+        byLength = try container.decodeIfPresent([GroupStats].self, forKey: .byLength) ?? []
+        bySubtype = try container.decodeIfPresent([GroupStats].self, forKey: .bySubtype) ?? []
     }
 
     public init(results: [ItemResult], badLines: Int = 0, label: String? = nil) {
         var total = GroupStats(name: "all")
         var tasks: [String: GroupStats] = [:]
         var lengths: [String: GroupStats] = [:]
+        var subtypes: [String: GroupStats] = [:]
         for result in results {
             total.add(result)
+            if let subtype = result.subtype {
+                let name = "\(result.taskType.rawValue)/\(subtype)"
+                subtypes[name, default: GroupStats(name: name)].add(result)
+            }
             tasks[result.task, default: GroupStats(name: result.task)].add(result)
             lengths[result.lengthBucket, default: GroupStats(name: result.lengthBucket)].add(result)
         }
@@ -135,6 +156,7 @@ public struct BenchSummary: Sendable, Equatable, Codable {
         let taskOrder = knownTasks.filter { tasks[$0] != nil } + tasks.keys.filter { !knownTasks.contains($0) }.sorted()
         self.byTask = taskOrder.compactMap { tasks[$0] }
         self.byLength = LengthBucket.ordered(lengths.keys).compactMap { lengths[$0] }
+        self.bySubtype = subtypes.keys.sorted().compactMap { subtypes[$0] }
     }
 
     /// The value all agree on, or a "+"-joined list when a results file mixes several.

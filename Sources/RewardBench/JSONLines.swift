@@ -69,14 +69,18 @@ public struct LoadedRecords: Sendable {
 
 public enum RecordLoader {
     /// Loads Long-RewardBench JSONL from data already read; `name` is the file name (for keys and messages).
-    public static func load(data: Data, name: String) -> LoadedRecords {
+    /// `keepRaw: false` drops each record's JSON after parsing (bench never writes records back, and the
+    /// real dataset's contexts would otherwise be held twice).
+    public static func load(data: Data, name: String, keepRaw: Bool = true) -> LoadedRecords {
         let stem = (name as NSString).deletingPathExtension
         let (values, issues) = JSONLines.values(of: data, file: name)
         var records: [BenchRecord] = []
         var allIssues = issues
         for (line, value) in values {
             do {
-                records.append(try BenchRecord(json: value, fileStem: stem, line: line))
+                var record = try BenchRecord(json: value, fileStem: stem, line: line)
+                if !keepRaw { record.raw = .null }
+                records.append(record)
             } catch {
                 allIssues.append(LineIssue(file: name, line: line, message: error.message))
             }
@@ -86,12 +90,12 @@ public enum RecordLoader {
     }
 
     /// Loads files and folders (a folder contributes its `*.jsonl`, sorted by name).
-    public static func load(paths: [String]) throws -> LoadedRecords {
+    public static func load(paths: [String], keepRaw: Bool = true) throws -> LoadedRecords {
         var result = LoadedRecords(records: [], issues: [])
         var seen = Set<String>()
         for file in try expand(paths: paths) {
             let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            let loaded = load(data: data, name: (file as NSString).lastPathComponent)
+            let loaded = load(data: data, name: (file as NSString).lastPathComponent, keepRaw: keepRaw)
             for record in loaded.records {
                 // Two records with one key would make resuming skip the second; keep them apart.
                 var record = record

@@ -9,6 +9,10 @@ public enum SummaryTable {
         rows += summary.byTask.map(row)
         rows.append(["by length"] + Array(repeating: "", count: header.count - 1))
         rows += summary.byLength.map(row)
+        if !summary.bySubtype.isEmpty {
+            rows.append(["by subtype"] + Array(repeating: "", count: header.count - 1))
+            rows += summary.bySubtype.map(row)
+        }
         rows.append(row(summary.total))
         let columnWidths = widths(header, rows)
         var lines = [format(header, widths: columnWidths)]

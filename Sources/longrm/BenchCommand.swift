@@ -75,7 +75,7 @@ struct BenchRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded = try RecordLoader.load(paths: inputs)
+        let loaded = try RecordLoader.load(paths: inputs, keepRaw: false)
         for issue in loaded.issues { BenchCLI.warn("bad line \(issue)") }
         let selected = select(loaded.records)
         if selected.isEmpty { throw BenchCLI.Failure("no items selected (\(loaded.records.count) loaded)") }

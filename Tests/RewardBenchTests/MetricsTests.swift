@@ -71,6 +71,18 @@ import Testing
         #expect(abs(summary.byLength[1].bonPositionAccuracy! - 1.0 / 3) < 1e-12)
     }
 
+    @Test func subtypesGroupLikeThePaper() {
+        var same = pair("LongQA", "4k", correct: true)
+        same.subtype = "same"
+        var diff = pair("LongQA", "4k", correct: false)
+        diff.subtype = "diff"
+        var rank3 = bon("Summ", "8k", ranking: [0, 1, 2])
+        rank3.subtype = "3"
+        let summary = BenchSummary(results: [same, diff, rank3])
+        #expect(summary.bySubtype.map(\.name) == ["BestOfN/3", "PairWise/diff", "PairWise/same"])
+        #expect(summary.bySubtype.map(\.overall) == [1, 0, 1])
+    }
+
     @Test func summaryRoundTripsThroughJSON() throws {
         let summary = BenchSummary(results: [pair("Math", "32k", correct: true), bon("Math", "64k", ranking: [0, 1])])
         let encoder = JSONEncoder()

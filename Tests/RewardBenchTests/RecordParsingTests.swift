@@ -20,6 +20,14 @@ import Testing
         #expect(record.messages[1].content.hasPrefix("Some long context."))
     }
 
+    @Test func rawJSONCanBeDropped() throws {
+        let data = Data(benchLine(id: 1).utf8)
+        #expect(RecordLoader.load(data: data, name: "a.jsonl").records.first?.raw["id"] != nil)
+        let lean = try #require(RecordLoader.load(data: data, name: "a.jsonl", keepRaw: false).records.first)
+        #expect(lean.raw == .null)
+        #expect(lean.responses == ["good", "bad"])
+    }
+
     @Test func bestOfNRecordKeepsCandidateOrder() throws {
         let line = benchLine(id: 3, type: "BestOfN", bucket: "128k", candidates: ["best", "mid", "worst"])
         let record = try #require(records([line]).records.first)
