@@ -11,7 +11,8 @@ struct ConnectionEnvironment: Sendable {
     let idleTimeout: DispatchTimeInterval
     let writeTimeout: DispatchTimeInterval
     let lingerTimeout: DispatchTimeInterval
-    /// Bytes read ahead while a handler runs (pipelined requests); past this the peer is no longer watched.
+    /// Bytes read ahead while a handler runs (the start of a pipelined request); past this the peer is no
+    /// longer watched for a disconnect.
     let readAheadLimit: Int
     let date: HTTPDate
     let logger: Logger
@@ -24,7 +25,7 @@ struct ConnectionEnvironment: Sendable {
         idleTimeout = .nanoseconds(c.idleTimeout.nanoseconds)
         writeTimeout = .nanoseconds(c.writeTimeout.nanoseconds)
         lingerTimeout = .nanoseconds(c.lingerTimeout.nanoseconds)
-        readAheadLimit = 1 << 20
+        readAheadLimit = 64 * 1024
         date = HTTPDate()
         self.logger = logger
     }
@@ -116,7 +117,12 @@ struct Connection {
         case .respond(let immediate):
             response = immediate
         case .run(let handler):
-            let outcome = await PeerWatch.run(handler, request, context, on: io, bufferLimit: env.readAheadLimit)
+            // With a next request already buffered (pipelining) the socket is not read meanwhile: reading ahead
+            // again would let a client grow the buffer without bound; the kernel's window holds the rest.
+            let watch = parser.phase == .idle
+            let outcome = watch
+                ? await PeerWatch.run(handler, request, context, on: io, bufferLimit: env.readAheadLimit)
+                : PeerWatch.Outcome(response: await handler(request, context), pipelined: [], peerGone: false)
             if !outcome.pipelined.isEmpty { parser.feed(outcome.pipelined) }
             // Cancelled from above: the drain timeout ran out, so the connection closes without a response.
             if Task.isCancelled { return false }
