@@ -76,15 +76,13 @@ public enum DepthChoice: Sendable, Equatable {
 
 /// Short-to-long synthesis: each short record becomes one Long-RewardBench PairWise record per length.
 public struct Synthesizer {
-    public var lengths: [Int]
     public var depth: DepthChoice
     public var seed: UInt64
     public var tolerance: Double
     public var systemPrompt =
         "You are a careful assistant. Answer the question using only the information in the document."
 
-    public init(lengths: [Int], depth: DepthChoice, seed: UInt64, tolerance: Double = 0.02) {
-        self.lengths = lengths
+    public init(depth: DepthChoice, seed: UInt64, tolerance: Double = 0.02) {
         self.depth = depth
         self.seed = seed
         self.tolerance = tolerance

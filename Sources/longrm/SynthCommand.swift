@@ -58,7 +58,7 @@ struct SynthCommand: AsyncParsableCommand {
             guard let tokens = LengthBucket.tokens(text) else { throw ValidationError("bad length '\(text)'") }
             return tokens
         }
-        let synthesizer = Synthesizer(lengths: targets, depth: DepthChoice(depth)!, seed: seed, tolerance: tolerance)
+        let synthesizer = Synthesizer(depth: DepthChoice(depth)!, seed: seed, tolerance: tolerance)
         let counter = try tokenCounter()
         let corpus = try filler.map { try FillerCorpus.load(path: $0) }
 

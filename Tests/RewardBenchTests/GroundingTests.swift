@@ -5,7 +5,7 @@ import Testing
 @Suite struct GroundingTests {
     func suite(_ length: Int, count: Int, seed: UInt64 = 1) throws -> [JSONValue] {
         let grounding = GroundingSuite(seed: seed)
-        let synthesizer = Synthesizer(lengths: [length], depth: .random, seed: seed)
+        let synthesizer = Synthesizer(depth: .random, seed: seed)
         return try (0..<count).map { index in
             let short = grounding.shortRecord(index: index, lengthLabel: LengthBucket.label(tokens: length))
             return try synthesizer.record(for: short, index: index, length: length, counter: WordTokenizer()) {

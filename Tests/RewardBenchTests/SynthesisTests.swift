@@ -31,7 +31,7 @@ import Testing
 
     @Test(arguments: [1024, 2048, 4096, 3000])
     func hitsTheTokenTargetWithinTwoPercent(length: Int) throws {
-        let synthesizer = Synthesizer(lengths: [length], depth: .fixed(0.5), seed: 1)
+        let synthesizer = Synthesizer(depth: .fixed(0.5), seed: 1)
         let record = try synthesizer.record(for: short, index: 0, length: length, counter: WordTokenizer()) {
             CorpusFiller(corpus: corpus, generator: &$0)
         }
@@ -50,7 +50,7 @@ import Testing
 
     @Test(arguments: [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0])
     func placesEvidenceAtTheAskedDepthOnASentenceBoundary(depth: Double) throws {
-        let synthesizer = Synthesizer(lengths: [2048], depth: .fixed(depth), seed: 5)
+        let synthesizer = Synthesizer(depth: .fixed(depth), seed: 5)
         let record = try synthesizer.record(for: short, index: 0, length: 2048, counter: WordTokenizer()) {
             CorpusFiller(corpus: corpus, generator: &$0)
         }
@@ -74,7 +74,7 @@ import Testing
 
     @Test func sameSeedSameRecordOtherSeedOtherFiller() throws {
         func make(seed: UInt64) throws -> JSONValue {
-            try Synthesizer(lengths: [1024], depth: .random, seed: seed).record(
+            try Synthesizer(depth: .random, seed: seed).record(
                 for: short, index: 0, length: 1024, counter: WordTokenizer()
             ) { CorpusFiller(corpus: corpus, generator: &$0) }
         }
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func targetSmallerThanThePromptIsAnError() {
-        let synthesizer = Synthesizer(lengths: [10], depth: .fixed(0.5), seed: 1)
+        let synthesizer = Synthesizer(depth: .fixed(0.5), seed: 1)
         #expect(throws: RecordError.self) {
             try synthesizer.record(for: short, index: 0, length: 10, counter: WordTokenizer()) {
                 CorpusFiller(corpus: corpus, generator: &$0)
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func approximateCounterAlsoHitsTheTarget() throws {
-        let synthesizer = Synthesizer(lengths: [8192], depth: .fixed(0.3), seed: 2)
+        let synthesizer = Synthesizer(depth: .fixed(0.3), seed: 2)
         var generator = SeededRandom(seed: 1)
         _ = generator.next()
         let record = try synthesizer.record(for: short, index: 3, length: 8192, counter: ApproxTokenCounter()) {
