@@ -22,16 +22,22 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+VENV_PYTHON = Path.home() / ".cache/longrm/venv/bin/python"
 
 try:
+    import numpy as np
     import gguf
-except ImportError:  # keep the message actionable: this is the only non-stdlib dependency besides numpy
-    sys.exit("make_classifier_model.py needs the gguf package: pip install gguf==0.19.0 numpy==2.4.6")
+except ImportError:
+    # The project keeps these in a venv next to the llama.cpp cache; use it rather than fail.
+    if VENV_PYTHON.is_file() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+    sys.exit("make_classifier_model.py needs gguf and numpy: pip install gguf==0.19.0 numpy==2.4.6 "
+             f"(or create {VENV_PYTHON.parent.parent} with them)")
 
 DEFAULT_SEED = 20261126
 
