@@ -43,6 +43,9 @@ final class SocketIO: @unchecked Sendable {
         var closed = false
         var draining = false
         var sourcesCancelled = 0
+        /// When the timer fires next (nil: never). It may fire early for a waiter that already left; that is
+        /// cheaper than rescheduling it on every wait.
+        var timerDeadline: DispatchTime?
     }
 
     private enum Direction { case read, write }
@@ -72,7 +75,6 @@ final class SocketIO: @unchecked Sendable {
             guard let reader = s.reader, reader.idle else { return nil }
             s.reader = nil
             disarm(.read, &s)
-            rearmTimer(&s)
             return reader
         }
         woken?.continuation.resume(throwing: SocketWaitError.draining)
@@ -128,7 +130,10 @@ final class SocketIO: @unchecked Sendable {
                         s.writer = waiter
                         if !s.writeArmed { s.writeArmed = true; writeSource.resume() }
                     }
-                    if deadline != nil { rearmTimer(&s) }
+                    if let deadline, s.timerDeadline.map({ deadline < $0 }) ?? true {
+                        s.timerDeadline = deadline
+                        timer.schedule(deadline: deadline, leeway: .milliseconds(5))
+                    }
                     return nil
                 }
                 if let failure { continuation.resume(throwing: failure) }
@@ -138,7 +143,6 @@ final class SocketIO: @unchecked Sendable {
                 var found: Waiter?
                 if let r = s.reader, r.id == id { found = r; s.reader = nil; disarm(.read, &s) }
                 if let w = s.writer, w.id == id { found = w; s.writer = nil; disarm(.write, &s) }
-                if found?.deadline != nil { rearmTimer(&s) }
                 return found
             }
             woken?.continuation.resume(throwing: CancellationError())
@@ -158,7 +162,6 @@ final class SocketIO: @unchecked Sendable {
             }
             // Also reached for a stale event with nobody waiting: stop the level-triggered source spinning.
             disarm(direction, &s)
-            if waiter?.deadline != nil { rearmTimer(&s) }
             return waiter
         }
         woken?.continuation.resume()
@@ -193,7 +196,8 @@ final class SocketIO: @unchecked Sendable {
     }
 
     private func rearmTimer(_ s: inout State) {
-        let deadlines = [s.reader?.deadline, s.writer?.deadline].compactMap { $0 }
-        timer.schedule(deadline: deadlines.min() ?? .distantFuture, leeway: .milliseconds(5))
+        let next = [s.reader?.deadline, s.writer?.deadline].compactMap { $0 }.min()
+        s.timerDeadline = next
+        timer.schedule(deadline: next ?? .distantFuture, leeway: .milliseconds(5))
     }
 }
