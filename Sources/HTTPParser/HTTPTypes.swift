@@ -41,11 +41,20 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 public func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
     let x = a.utf8, y = b.utf8
     guard x.count == y.count else { return false }
-    for (p, q) in zip(x, y) where p != q {
-        let lp = (p >= 65 && p <= 90) ? p | 0x20 : p
-        let lq = (q >= 65 && q <= 90) ? q | 0x20 : q
-        if lp != lq { return false }
+    // Native strings expose contiguous UTF-8: compare through pointers, not index-walking iterators
+    // (this runs for every header lookup and framing check).
+    let fast = x.withContiguousStorageIfAvailable { p in
+        y.withContiguousStorageIfAvailable { q in asciiCaseInsensitiveEquals(p, q) }
     }
+    if let result = fast ?? nil { return result }
+    return zip(x, y).allSatisfy { asciiLower($0) == asciiLower($1) }
+}
+
+@inline(__always)
+func asciiLower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
+
+func asciiCaseInsensitiveEquals(_ p: UnsafeBufferPointer<UInt8>, _ q: UnsafeBufferPointer<UInt8>) -> Bool {
+    for k in 0..<p.count where p[k] != q[k] && asciiLower(p[k]) != asciiLower(q[k]) { return false }
     return true
 }
 
