@@ -108,6 +108,20 @@ struct LifecycleTests {
         #expect(try await busy.readEndOfStream())
     }
 
+    @Test func sigtermStartsAGracefulShutdown() async throws {
+        let t = try TestServer { $0.handleSignals = true }
+        let busy = try await RawClient.connect(t.port)
+        // A served request proves run() got past installing the signal sources.
+        try await busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try await busy.readResponse().status == 200)
+        #expect(await eventually { t.gate.started == 1 })
+        kill(getpid(), SIGTERM)
+        #expect(await eventually { t.server.lifecycle.isDraining })
+        t.gate.release()
+        #expect(try await busy.readResponse().status == 200)
+        try await t.finished(within: .seconds(10))
+    }
+
     @Test func localhostAndEphemeralPortsWork() async throws {
         var config = ServerConfiguration(host: "localhost", port: 0)
         config.handleSignals = false
