@@ -31,8 +31,8 @@ struct ConnectionEnvironment: Sendable {
     }
 
     /// A final error response written with `Connection: close`, then a lingering close.
-    func refuse(_ error: APIError, on io: SocketIO) async {
-        let bytes = HTTPResponse.error(error).serialize(date: date.current(), keepAlive: false)
+    func refuse(_ error: APIError, headers: HTTPHeaders = HTTPHeaders(), on io: SocketIO) async {
+        let bytes = HTTPResponse.error(error, headers: headers).serialize(date: date.current(), keepAlive: false)
         if await io.writeAll(bytes, timeout: writeTimeout) { await io.lingeringClose(timeout: lingerTimeout) }
     }
 }

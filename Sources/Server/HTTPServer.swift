@@ -146,7 +146,8 @@ public final class HTTPServer: Sendable {
                     }
                 } else if registry.beginRejecting() {
                     group.addTask {
-                        await env.refuse(.overloaded("too many open connections"), on: io)
+                        await env.refuse(.overloaded("too many open connections"),
+                                         headers: HTTPHeaders([("Retry-After", "1")]), on: io)
                         io.close()
                         registry.endRejecting()
                     }

@@ -52,7 +52,7 @@ struct LifecycleTests {
         try await extra.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         let refused = try await extra.readResponse()
         #expect(refused.status == 503)
-        #expect(refused.header("Connection") == "close")
+        #expect(refused.header("Connection") == "close" && refused.header("Retry-After") == "1")
         #expect(try decodeError(refused.body).error.type == "overloaded")
         #expect(try await extra.readEndOfStream())
         // The held connections still work.
