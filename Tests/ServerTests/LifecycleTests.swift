@@ -17,6 +17,17 @@ struct LifecycleTests {
         try await t.stop()
     }
 
+    @Test func stalledBodyIsClosedAfterTheBodyTimeout() async throws {
+        let t = try TestServer { $0.bodyTimeout = .milliseconds(300) }
+        let client = try await RawClient.connect(t.port)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        let response = try await client.readResponse()
+        #expect(response.status == 408)
+        #expect(try decodeError(response.body).error.message.contains("body"))
+        #expect(try await client.readEndOfStream())
+        try await t.stop()
+    }
+
     @Test func idleKeepAliveConnectionIsClosedSilently() async throws {
         let t = try TestServer { $0.idleTimeout = .milliseconds(200) }
         let client = try await RawClient.connect(t.port)
