@@ -1,0 +1,186 @@
+import Foundation
+import Scoring
+import Server
+import Testing
+
+/// The scoring API against a live server with the real default model: every endpoint's happy path, each
+/// response checked against openapi.json, and rewards compared with `longrm score` on the same body.
+@Suite("Scoring API: endpoints", .serialized)
+struct APITests {
+    static let lockerContext = fillerContext(words: 230, seed: 1, fact: "The access code for locker 17 is 4821.")
+    static let question = "What is the access code for locker 17?"
+    static let grounded = "The access code for locker 17 is 4821."
+    static let wrong = "The access code for locker 17 is 5930."
+
+    @Test func pairwiseHappyPathMatchesTheCLI() async throws {
+        let server = try await APIFixture.server()
+        let body = """
+            {"context":\(jsonString(Self.lockerContext)),"prompt":\(jsonString(Self.question)),
+             "responses":[\(jsonString(Self.wrong)),\(jsonString(Self.grounded))]}
+            """
+        let response = try await server.post("/v1/pairwise", body)
+        #expect(response.status == 200, "\(response.text)")
+        let json = try expectConforms(response, "POST", "/v1/pairwise")
+        let rewards = try #require(json["rewards"]?.numbers)
+        #expect(rewards.count == 2)
+        #expect(json["preferred"]?.int == (rewards[0] >= rewards[1] ? 0 : 1))
+        let margin = try #require(json["margin"]?.number)
+        #expect(margin == rewards[0] - rewards[1])
+        let probability = try #require(json["probability"]?.number)
+        #expect(abs(probability - 1 / (1 + exp(-margin))) < 1e-12)
+        #expect(json["consistent"] == .null, "consistent is present and null for likelihood")
+        #expect(json["method"]?.string == "likelihood" && json["normalize"]?.string == "mean")
+        #expect(json["usage"]?["response_tokens"]?.array?.count == 2)
+        #expect((json["usage"]?["prompt_tokens"]?.int ?? 0) > 200)
+        #expect(response.header("X-Context-Key") == json["context_key"]?.string)
+
+        let cli = try await LongRMBinary.score(endpoint: "pairwise", body: body)
+        #expect(cli.status == 0, "longrm score failed: \(cli.stderr)")
+        let offline = try JSONValue.parse(cli.stdout)
+        #expect(offline["rewards"]?.numbers == rewards, "CLI \(offline["rewards"] ?? .null) vs server \(rewards)")
+        #expect(offline["preferred"] == json["preferred"])
+        #expect(offline["margin"] == json["margin"])
+        #expect(offline["context_key"] == json["context_key"])
+    }
+
+    @Test func bestOfNHappyPathMatchesTheCLI() async throws {
+        let server = try await APIFixture.server()
+        let body = """
+            {"messages":[{"role":"user","content":"Name a prime number between 10 and 20."}],
+             "responses":["15","13","It is 12.","Seventeen is one."],"normalize":"sum"}
+            """
+        let response = try await server.post("/v1/best-of-n", body)
+        #expect(response.status == 200, "\(response.text)")
+        let json = try expectConforms(response, "POST", "/v1/best-of-n")
+        let rewards = try #require(json["rewards"]?.numbers)
+        let ranking = try #require(json["ranking"]?.array).compactMap { $0.int }
+        #expect(rewards.count == 4 && ranking.sorted() == [0, 1, 2, 3])
+        #expect(zip(ranking, ranking.dropFirst()).allSatisfy { rewards[$0] >= rewards[$1] }, "ranking \(ranking) vs \(rewards)")
+        #expect(json["best"]?.int == ranking.first)
+        #expect(json["normalize"]?.string == "sum")
+        #expect(response.header("X-Context-Key") == json["context_key"]?.string)
+
+        let cli = try await LongRMBinary.score(endpoint: "best-of-n", body: body)
+        #expect(cli.status == 0, "longrm score failed: \(cli.stderr)")
+        let offline = try JSONValue.parse(cli.stdout)
+        #expect(offline["rewards"]?.numbers == rewards, "CLI \(offline["rewards"] ?? .null) vs server \(rewards)")
+        #expect(offline["ranking"] == json["ranking"])
+    }
+
+    @Test func scoreGivesOneRewardPerItemInOrder() async throws {
+        let server = try await APIFixture.server()
+        let response = try await server.post("/v1/score", """
+            {"items":[{"prompt":"2 + 2 =","response":"4"},
+                      {"prompt":"The capital of France is","response":"Paris"},
+                      {"prompt":"2 + 2 =","response":"a purple giraffe"}]}
+            """)
+        #expect(response.status == 200, "\(response.text)")
+        let json = try expectConforms(response, "POST", "/v1/score")
+        let rewards = try #require(json["rewards"]?.numbers)
+        #expect(rewards.count == 3)
+        #expect(json["usage"]?["response_tokens"]?.array?.count == 3)
+        // Same prompt, so the same scale: the right sum beats nonsense.
+        #expect(rewards[0] > rewards[2], "\(rewards)")
+
+        let empty = try await server.post("/v1/score", #"{"items":[]}"#)
+        #expect(empty.status == 200)
+        #expect(try expectConforms(empty, "POST", "/v1/score")["rewards"]?.array?.isEmpty == true)
+    }
+
+    @Test func getRewardReturnsRewardsAndScoresInQueryOrder() async throws {
+        let server = try await APIFixture.server()
+        let prompt = "Q: What is 2 + 2?\nA:"
+        let response = try await server.post("/get_reward", """
+            {"query":[\(jsonString(prompt + " 4")),\(jsonString(prompt + " a purple giraffe"))],
+             "prompts":[\(jsonString(prompt)),\(jsonString(prompt))],"labels":["x","y"],"future_field":true}
+            """)
+        #expect(response.status == 200, "\(response.text)")
+        let json = try expectConforms(response, "POST", "/get_reward")
+        let rewards = try #require(json["rewards"]?.numbers)
+        #expect(rewards.count == 2 && json["scores"]?.numbers == rewards)
+        #expect(json["extra_logs"] == .object([:]))
+        #expect(rewards[0] > rewards[1], "\(rewards)")
+    }
+
+    @Test func getRewardWithAnEmptyListIs200WithEmptyArrays() async throws {
+        let server = try await APIFixture.server()
+        let response = try await server.post("/get_reward", #"{"query":[]}"#)
+        #expect(response.status == 200, "OpenRLHF retries every non-200: \(response.text)")
+        let json = try expectConforms(response, "POST", "/get_reward")
+        #expect(json["rewards"] == .array([]) && json["scores"] == .array([]))
+    }
+
+    @Test func groundedAnswerIsPreferredThroughPairwiseAndGetReward() async throws {
+        let server = try await APIFixture.server()
+        // Both orders, so a position bias cannot pass for grounding.
+        for (responses, expected) in [([Self.grounded, Self.wrong], 0), ([Self.wrong, Self.grounded], 1)] {
+            let response = try await server.post("/v1/pairwise", object: [
+                "context": Self.lockerContext, "prompt": Self.question, "responses": responses,
+            ])
+            let json = try expectConforms(response, "POST", "/v1/pairwise")
+            #expect(json["preferred"]?.int == expected, "\(response.text)")
+        }
+        let prompt = Self.lockerContext + "\n\n" + Self.question + "\n"
+        let response = try await server.post("/get_reward", object: [
+            "query": [prompt + Self.grounded, prompt + Self.wrong], "prompts": [prompt, prompt],
+        ])
+        let rewards = try #require(try expectConforms(response, "POST", "/get_reward")["rewards"]?.numbers)
+        #expect(rewards.count == 2 && rewards[0] > rewards[1], "grounded should score higher: \(rewards)")
+    }
+
+    @Test func judgePairwiseReportsConsistency() async throws {
+        let server = try await APIFixture.server()
+        let response = try await server.post("/v1/pairwise", object: [
+            "prompt": "Is the sky blue on a clear day?", "responses": ["Yes.", "No, it is green."], "method": "judge",
+        ])
+        #expect(response.status == 200, "\(response.text)")
+        let json = try expectConforms(response, "POST", "/v1/pairwise")
+        #expect(json["consistent"]?.bool != nil, "judge pairwise runs both orders: consistent is true or false")
+        #expect(json["method"]?.string == "judge" && json["normalize"]?.string == "none")
+        let rewards = try #require(json["rewards"]?.numbers)
+        #expect(abs(rewards[0] + rewards[1] - 1) < 1e-9, "judge rewards are P(first) and 1 - P(first): \(rewards)")
+    }
+
+    @Test func modelsDescribesTheLoadedModel() async throws {
+        let server = try await APIFixture.server()
+        let response = try await server.send("GET", "/v1/models")
+        #expect(response.status == 200)
+        let json = try expectConforms(response, "GET", "/v1/models")
+        let model = try #require(json["data"]?[0])
+        #expect(json["object"]?.string == "list" && model["object"]?.string == "model")
+        #expect(model["id"]?.string?.isEmpty == false)
+        #expect(model["context_window"]?.int == 2048)
+        #expect((model["trained_context"]?.int ?? 0) >= 2048)
+        // The default model is a base LM: likelihood and judge, no classifier head.
+        #expect(model["methods"] == .array([.string("likelihood"), .string("judge")]))
+        #expect(model["default_method"]?.string == "likelihood")
+        #expect(model["classifier_labels"] == .array([]))
+        #expect(model["chat_template"]?.bool != nil)
+    }
+
+    @Test func readyHealthAndTheOpenAPIDocument() async throws {
+        let server = try await APIFixture.server()
+        let ready = try await server.send("GET", "/ready")
+        #expect(ready.status == 200)
+        #expect(try expectConforms(ready, "GET", "/ready")["status"]?.string == "ready")
+
+        let health = try await server.send("GET", "/health")
+        #expect(health.status == 200)
+        #expect(try expectConforms(health, "GET", "/health")["status"]?.string == "ok")
+
+        let document = try await server.send("GET", "/openapi.json")
+        #expect(document.status == 200)
+        try expectConforms(document, "GET", "/openapi.json")
+        #expect(!APIFixture.specBytes.isEmpty && document.body == APIFixture.specBytes, "/openapi.json must serve the file byte for byte")
+    }
+
+    @Test func requestIdIsEchoedOrGenerated() async throws {
+        let server = try await APIFixture.server()
+        let echoed = try await server.send("GET", "/v1/models", headers: [("X-Request-Id", "trace-42")])
+        #expect(echoed.header("X-Request-Id") == "trace-42")
+        let generated = try await server.send("GET", "/v1/models")
+        #expect(generated.header("X-Request-Id")?.isEmpty == false)
+        let tooLong = try await server.send("GET", "/v1/models", headers: [("X-Request-Id", String(repeating: "a", count: 200))])
+        #expect(tooLong.header("X-Request-Id").map { $0.count <= 128 } == true, "an id over 128 characters is replaced")
+    }
+}

@@ -1,0 +1,1 @@
+"""schemathesis hooks for tests/api_schemathesis.sh."""
