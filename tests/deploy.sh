@@ -110,6 +110,15 @@ systemd_security() {
   [[ $rc -eq 0 ]] || { echo "$out" | grep '✗'; return 1; }
 }
 
+# The stop timeout must outlast the drain the unit configures (or the server's 30 s default) by 10 s.
+systemd_stop_after_drain() {
+  local unit=deploy/systemd/longrm.service drain stop
+  drain=$(sed -n 's/^Environment=LONGRM_DRAIN_TIMEOUT_MS=\([0-9]*\)$/\1/p' "$unit"); drain=${drain:-30000}
+  stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s\{0,1\}$/\1/p' "$unit")
+  echo "drain ${drain} ms, TimeoutStopSec ${stop:-unset} s"
+  [[ -n "$stop" ]] && (( stop * 1000 >= drain + 10000 ))
+}
+
 # A self-signed pair stands in for the placeholder certificate paths, and a minimal main configuration
 # includes longrm.conf in the http context as /etc/nginx/conf.d would.
 nginx_tls() {
@@ -189,6 +198,7 @@ fi
 echo "==> deploy: systemd unit"
 check "systemd-analyze verify longrm.service" systemd_verify
 check "systemd-analyze security: exposure <= 2.0" systemd_security
+check "systemd stop timeout outlasts the drain timeout" systemd_stop_after_drain
 
 echo "==> deploy: nginx"
 check "nginx -t: longrm.conf with a self-signed certificate" nginx_tls

@@ -10,9 +10,10 @@ import sys
 
 import yaml
 
-# The server drains in-flight requests on SIGTERM; the kubelet must wait longer than that before SIGKILL.
-# This is the floor for the grace period, not the drain timeout itself (docs/OPERATIONS.md, "Probes").
-MIN_GRACE_SECONDS = 90
+# The server drains in-flight requests on SIGTERM for --drain-timeout-ms (its default: 30 s); the kubelet
+# must wait longer than that, plus a margin for the process to exit, before it sends SIGKILL.
+SERVER_DEFAULT_DRAIN_MS = 30_000
+EXIT_MARGIN_SECONDS = 10
 
 
 def main() -> int:
@@ -48,8 +49,6 @@ def main() -> int:
     sp = c.get("startupProbe", {})
     need(sp.get("periodSeconds", 10) * sp.get("failureThreshold", 3) >= 120,
          "startup probe allows at least two minutes for the model to load")
-    need(spec.get("terminationGracePeriodSeconds", 30) >= MIN_GRACE_SECONDS,
-         f"terminationGracePeriodSeconds >= {MIN_GRACE_SECONDS} (longer than the drain)")
 
     psc, csc = spec.get("securityContext", {}), c.get("securityContext", {})
     need(psc.get("runAsNonRoot") is True, "pod runs as non-root")
@@ -82,6 +81,10 @@ def main() -> int:
     cm = by_kind["ConfigMap"][0]["data"]
     need(all(k.startswith("LONGRM_") for k in cm), "ConfigMap holds only LONGRM_* settings")
     need("LONGRM_API_KEY" not in cm, "the API key is not in the ConfigMap")
+    drain = int(cm.get("LONGRM_DRAIN_TIMEOUT_MS", SERVER_DEFAULT_DRAIN_MS)) / 1000
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    need(grace >= drain + EXIT_MARGIN_SECONDS,
+         f"terminationGracePeriodSeconds ({grace}) exceeds the drain timeout ({drain:g} s) by {EXIT_MARGIN_SECONDS} s")
     mounts = [m["mountPath"] for m in c.get("volumeMounts", [])]
     need(any(cm.get("LONGRM_MODEL", "").startswith(m.rstrip("/") + "/") for m in mounts),
          "LONGRM_MODEL lies under a mounted volume")
