@@ -1,6 +1,7 @@
 // Fuzz target for HTTPRequestParser. Built with -DFUZZING (scripts/fuzz.sh) this is a libFuzzer entry point;
 // otherwise it is a replay tool: `HTTPParserFuzz FILE...` runs the same checks on each file (crash
-// reproducers, corpus entries) and prints what the parser made of it.
+// reproducers, corpus entries) and prints what the parser made of it; `HTTPParserFuzz --bench` measures
+// throughput.
 import HTTPParser
 
 #if FUZZING
@@ -18,7 +19,11 @@ import Foundation
 let replayed: Void = replay(CommandLine.arguments.dropFirst())
 
 func replay(_ paths: ArraySlice<String>) {
-    if paths.isEmpty { print("usage: HTTPParserFuzz FILE...   (replays inputs through the fuzz checks)") }
+    if paths.first == "--bench" {
+        do { try Bench.run() } catch { print("bench failed: \(error)"); exit(1) }
+        return
+    }
+    if paths.isEmpty { print("usage: HTTPParserFuzz FILE...   (replays inputs through the fuzz checks) | --bench") }
     for path in paths {
         guard let data = FileManager.default.contents(atPath: path) else {
             print("\(path): unreadable")
