@@ -82,7 +82,8 @@ public final class HTTPServer: Sendable {
 
     /// Serves until `shutdown()` (or SIGTERM/SIGINT when `configuration.handleSignals`), then stops accepting,
     /// closes idle keep-alive connections, lets requests in flight finish (up to `drainTimeout`, after which
-    /// their tasks are cancelled) and returns. Cancelling the calling task also shuts down.
+    /// their tasks are cancelled) and returns. A second SIGTERM/SIGINT ends the drain at once. Cancelling the
+    /// calling task stops without a drain: connections and handlers are cancelled. Call it once per server.
     public func run() async throws(ListenError) {
         let socket = try bindForRun()
         let acceptor = Acceptor(socket: socket, queue: queue)
