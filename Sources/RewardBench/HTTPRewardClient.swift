@@ -68,8 +68,12 @@ public struct HTTPRewardClient: RewardClient {
         self.sleep = sleep
     }
 
+    /// Plain http:// goes over `SocketTransport` (no busy polling while a long request runs); https:// over
+    /// URLSession.
     public init(url: URL, timeout: Double, retry: RetryPolicy = RetryPolicy()) {
-        self.init(transport: URLSessionTransport(baseURL: url, timeout: timeout), retry: retry)
+        let transport: any HTTPTransport =
+            (try? SocketTransport(baseURL: url, timeout: timeout)) ?? URLSessionTransport(baseURL: url, timeout: timeout)
+        self.init(transport: transport, retry: retry)
     }
 
     public func pairwise(_ request: ScoreRequest) async throws -> PairwiseReply {
