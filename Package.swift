@@ -5,7 +5,7 @@ import PackageDescription
 // llama.cpp is built by scripts/setup.sh into a cache outside the repository, keyed by the sdist version and
 // its sha256 prefix. Keep these two in step with scripts/setup.sh.
 let llamaVersion = "0.3.36"
-let llamaKey = "832db0699007"
+let llamaKey = "832db0699007-avx2"
 let cacheRoot = ProcessInfo.processInfo.environment["LONGRM_CACHE"]
     ?? (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache/longrm"
 let llamaPrefix = "\(cacheRoot)/llama.cpp-\(llamaVersion)-\(llamaKey)/install"

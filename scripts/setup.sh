@@ -11,7 +11,12 @@ MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 MODEL_PKG_VERSION=1.0.0
 
 CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
-LLAMA_DIR="$CACHE/llama.cpp-$LLAMA_PY_VERSION-${LLAMA_PY_SHA256:0:12}"
+# A portable x86-64 build (AVX2/FMA/F16C) rather than GGML_NATIVE: a native build also compiles AMX kernels,
+# which crash with SIGILL on virtual machines that advertise AMX without enabling it, and a cache or image
+# built on one host must run on the next.
+LLAMA_FLAVOR=avx2
+LLAMA_CPU_FLAGS=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
+LLAMA_DIR="$CACHE/llama.cpp-$LLAMA_PY_VERSION-${LLAMA_PY_SHA256:0:12}-$LLAMA_FLAVOR"
 MODEL_DIR="$CACHE/models"
 WITH_TOOLS=0
 [[ "${1:-}" == "--with-tools" ]] && WITH_TOOLS=1
@@ -58,7 +63,7 @@ PREFIX="$LLAMA_DIR/install"
 JOBS=$(nproc)
 if [[ ! -f "$PREFIX/.stamp" ]]; then
   step "building libllama (about 3 minutes on 2 cores)"
-  cmake -S "$SRC" -B "$LLAMA_DIR/build-lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+  cmake -S "$SRC" -B "$LLAMA_DIR/build-lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON "${LLAMA_CPU_FLAGS[@]}" \
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
     -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_RPATH='$ORIGIN' >/dev/null
   cmake --build "$LLAMA_DIR/build-lib" --target llama -j "$JOBS" >/dev/null
@@ -70,7 +75,7 @@ CURRENT_STEP="llama.cpp tools build"
 TOOLS="$LLAMA_DIR/tools"
 if ((WITH_TOOLS)) && [[ ! -f "$TOOLS/.stamp" ]]; then
   step "building llama-server and llama-bench (about 4 minutes on 2 cores)"
-  cmake -S "$SRC" -B "$LLAMA_DIR/build-tools" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+  cmake -S "$SRC" -B "$LLAMA_DIR/build-tools" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF "${LLAMA_CPU_FLAGS[@]}" \
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
     -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_APP=OFF >/dev/null
   cmake --build "$LLAMA_DIR/build-tools" --target llama-server llama-bench -j "$JOBS" >/dev/null

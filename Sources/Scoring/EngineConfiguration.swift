@@ -22,6 +22,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var repackWeights: Bool
     /// Most logits rows one llama_decode may return (each row is n_vocab floats: 1 MiB for Gemma 3).
     public var maxOutputRows: Int
+    /// Decode the shared prefix once and copy its KV to every candidate (on), or decode every candidate with
+    /// its own copy of the prefix (off: the slow reference, for benchmarks and the numerics test).
+    public var sharePrefix: Bool = true
 
     public init(contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
                 cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,

@@ -2,6 +2,17 @@
 struct JobPlan: Sendable, Equatable {
     /// Sequences that share a prefix. A request has one group, two with the "lift" normalisation.
     var groups: [GroupPlan]
+
+    /// The same computation without a shared prefix: every candidate carries the whole prefix and is decoded
+    /// from scratch. The reference the shared-prefix path is measured against.
+    func unshared() -> JobPlan {
+        JobPlan(groups: groups.map { group in
+            let prefix = group.prefix
+            return GroupPlan(levels: [], suffixes: group.suffixes.map {
+                SuffixPlan(tokens: prefix + $0.tokens, output: $0.output, scoredFrom: $0.scoredFrom + prefix.count)
+            })
+        })
+    }
     var totalTokens: Int { groups.reduce(0) { $0 + $1.prefixCount + $1.suffixes.reduce(0) { $0 + $1.tokens.count } } }
 }
 
@@ -17,6 +28,9 @@ struct GroupPlan: Sendable, Equatable {
 struct SuffixPlan: Sendable, Equatable {
     var tokens: [Int32]
     var output: OutputKind
+    /// For `tokenLogProbs`: the first token that is scored. Non-zero when the prefix travels inside the
+    /// suffix (prefix sharing off), so the prefix's own tokens are not scored.
+    var scoredFrom: Int = 0
 }
 
 enum OutputKind: Sendable, Equatable {

@@ -37,8 +37,13 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         name = Model.metadata(model, "general.name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         trainedContext = Int(llama_model_n_ctx_train(model))
         vocabularySize = Int(llama_vocab_n_tokens(vocab))
-        classifierOutputs = Int(llama_model_n_cls_out(model))
-        classifierLabels = (0..<UInt32(max(0, Int(llama_model_n_cls_out(model))))).map { i in
+        // llama.cpp reports n_cls_out = 1 for every model; only a model converted as a classifier/reranker
+        // (rank pooling in its metadata, or classifier labels) really has a head.
+        let arch = Model.metadata(model, "general.architecture") ?? ""
+        let hasHead = Model.metadata(model, "\(arch).pooling_type") == "4"
+            || Model.metadata(model, "\(arch).classifier.output_labels") != nil
+        classifierOutputs = hasHead ? Int(llama_model_n_cls_out(model)) : 0
+        classifierLabels = (0..<UInt32(hasHead ? Int(llama_model_n_cls_out(model)) : 0)).map { i in
             llama_model_cls_label(model, i).map { String(cString: $0) } ?? "score_\(i)"
         }
         chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }

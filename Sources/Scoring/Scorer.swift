@@ -76,7 +76,8 @@ public final class Scorer: Sendable {
     }
 
     private func run(_ request: ScoringRequest, pairwise: Bool, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
-        let planned = try Planner(model: model, window: window).plan(request, pairwise: pairwise)
+        var planned = try Planner(model: model, window: window).plan(request, pairwise: pairwise)
+        if !configuration.sharePrefix { planned.plan = planned.plan.unshared() }
         let completed: EnginePool.Completed
         do {
             completed = try await pool.run(planned.plan, contextKey: planned.contextKey, deadline: deadline)

@@ -96,6 +96,7 @@ final class Session {
                     }
                     for (s, suffix) in group.suffixes.enumerated() {
                         items.append(WorkItem(job: j, group: g, suffix: s, tokens: suffix.tokens, output: suffix.output,
+                                              scoredFrom: suffix.scoredFrom,
                                               prefixSequence: prefix?.sequence, start: group.prefixCount,
                                               nextTokenLogits: prefix?.nextTokenLogits))
                     }
@@ -143,16 +144,21 @@ final class Session {
         var target: [Int32] = []
         var current: PrefixCache.Entry?
         var holding = protected
+        // Entries this call creates are not reuse: only what earlier requests left counts.
+        var created: Set<Int32> = []
         for level in levels {
             target += level
             if let hit = cache.exact(target) {
                 current = hit
-                reused = max(reused, target.count)
+                if !created.contains(hit.sequence) { reused = max(reused, target.count) }
                 holding.insert(hit.sequence)
                 continue
             }
             let base = cache.longestPrefix(of: target)
-            if let base { reused = max(reused, base.tokens.count); holding.insert(base.sequence) }
+            if let base {
+                if !created.contains(base.sequence) { reused = max(reused, base.tokens.count) }
+                holding.insert(base.sequence)
+            }
             guard let sequence = cache.acquire(protecting: holding) else {
                 throw .engineFailure("no free cache sequence: raise --cache-slots")
             }
@@ -176,6 +182,7 @@ final class Session {
             }
             current = cache.exact(target)
             holding.insert(sequence)
+            created.insert(sequence)
         }
         guard let current else { throw .engineFailure("prefix bookkeeping lost its entry") }
         return current
@@ -213,6 +220,7 @@ final class Session {
         var suffix: Int
         var tokens: [Int32]
         var output: OutputKind
+        var scoredFrom: Int
         var prefixSequence: Int32?
         var start: Int
         var nextTokenLogits: [Float]?
@@ -220,7 +228,7 @@ final class Session {
         var isPooled: Bool { if case .pooled = output { return true } else { return false } }
         var outputRows: Int {
             switch output {
-            case .tokenLogProbs: return max(0, tokens.count - 1)
+            case .tokenLogProbs: return max(0, tokens.count - max(scoredFrom, 1))
             case .verdict: return 1
             case .pooled: return tokens.count
             }
@@ -265,7 +273,7 @@ final class Session {
         defer { if pooled { llama_set_embeddings(context, true) } }
 
         var results = wave.map { item -> [Float] in
-            if case .tokenLogProbs = item.output, let first = item.tokens.first, let row = item.nextTokenLogits {
+            if case .tokenLogProbs = item.output, item.scoredFrom == 0, let first = item.tokens.first, let row = item.nextTokenLogits {
                 return [LogSoftmax.logProbability(of: first, in: row)]
             }
             return []
@@ -282,7 +290,7 @@ final class Session {
                     let isLast = i == item.tokens.count - 1
                     let wants: Bool
                     switch item.output {
-                    case .tokenLogProbs: wants = !isLast
+                    case .tokenLogProbs: wants = !isLast && i + 1 >= item.scoredFrom
                     case .verdict: wants = isLast
                     case .pooled: wants = true
                     }

@@ -36,10 +36,15 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong("no-repack"), help: "Disable repacked weight layouts.")
     var noRepack = false
 
+    @Flag(name: .customLong("no-prefix-sharing"), help: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).")
+    var noPrefixSharing = false
+
     var configuration: EngineConfiguration {
-        EngineConfiguration(contextSize: contextSize, workers: workers, threads: threads, parallelSequences: parallel,
-                            cacheSlots: cacheSlots, cacheTokens: cacheTokens, batchSize: batchSize,
-                            microBatchSize: microBatchSize, flashAttention: flashAttention, repackWeights: !noRepack)
+        var c = EngineConfiguration(contextSize: contextSize, workers: workers, threads: threads, parallelSequences: parallel,
+                                    cacheSlots: cacheSlots, cacheTokens: cacheTokens, batchSize: batchSize,
+                                    microBatchSize: microBatchSize, flashAttention: flashAttention, repackWeights: !noRepack)
+        c.sharePrefix = !noPrefixSharing
+        return c
     }
 }
 
