@@ -49,13 +49,21 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
         isCausal = Model.hasCausalAttention(model)
         addsBOS = llama_vocab_get_add_bos(vocab)
-        let bos = llama_vocab_bos(vocab), eos = llama_vocab_eos(vocab), sep = llama_vocab_sep(vocab)
-        startTokens = addsBOS && bos >= 0 ? [bos] : []
-        if llama_vocab_get_add_sep(vocab) && sep >= 0 {
-            endTokens = [sep]
-        } else if llama_vocab_get_add_eos(vocab) && eos >= 0 {
-            endTokens = [eos]
+        // What the tokenizer adds around a text (BOS; CLS … SEP for WordPiece, whatever its flags say),
+        // found by tokenising a probe with and without special tokens.
+        let vocab = self.vocab
+        func probe(_ special: Bool) -> [Int32] {
+            var tokens = [Int32](repeating: 0, count: 16)
+            let n = llama_tokenize(vocab, "a", 1, &tokens, 16, special, false)
+            return Array(tokens.prefix(Int(max(0, n))))
+        }
+        let plain = probe(false), special = probe(true)
+        if !plain.isEmpty, let range = special.firstRange(of: plain) {
+            startTokens = Array(special[..<range.lowerBound])
+            endTokens = Array(special[range.upperBound...])
         } else {
+            let bos = llama_vocab_bos(vocab)
+            startTokens = addsBOS && bos >= 0 ? [bos] : []
             endTokens = []
         }
         loadSeconds = Date().timeIntervalSince(started)

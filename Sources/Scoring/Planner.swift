@@ -49,7 +49,7 @@ struct Planner {
                 groups = [GroupPlan(levels: prefix, suffixes: responses.map { SuffixPlan(tokens: $0 + model.endTokens, output: .pooled) })]
             } else {
                 let whole = prefix.flatMap { $0 }
-                groups = [GroupPlan(levels: [], suffixes: responses.map { SuffixPlan(tokens: whole + $0 + model.endTokens, output: .pooled) })]
+                groups = [GroupPlan(levels: [], suffixes: responses.map { SuffixPlan(tokens: whole + model.endTokens + $0 + model.endTokens, output: .pooled) })]
             }
         case .judge:
             guard model.isCausal else {
