@@ -80,6 +80,8 @@ public struct LongContextBuilder {
             var step = max(1, high / 8)
             while true {
                 high = low + step
+                // A counter that never grows (a broken tokenizer) would otherwise loop forever.
+                guard high < 1_000_000 else { throw RecordError("the token count does not grow with the filler") }
                 if wholeTokens(high) > target { break }
                 low = high
                 step *= 2

@@ -93,6 +93,15 @@ import Testing
         }
     }
 
+    @Test func aCounterThatNeverGrowsIsAnError() {
+        let synthesizer = Synthesizer(depth: .fixed(0.5), seed: 1)
+        #expect(throws: RecordError.self) {
+            try synthesizer.record(for: short, index: 0, length: 100, counter: FunctionTokenCounter { _ in 3 }) {
+                CorpusFiller(corpus: corpus, generator: &$0)
+            }
+        }
+    }
+
     @Test func approximateCounterAlsoHitsTheTarget() throws {
         let synthesizer = Synthesizer(depth: .fixed(0.3), seed: 2)
         var generator = SeededRandom(seed: 1)
