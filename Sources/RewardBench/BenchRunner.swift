@@ -2,13 +2,18 @@ import Foundation
 
 public struct BenchOptions: Sendable {
     public var method: String?
+    public var normalize: String?
     public var truncation: String?
     public var timeoutMs: Int?
     public var seed: UInt64
     public var concurrency: Int
 
-    public init(method: String? = nil, truncation: String? = nil, timeoutMs: Int? = nil, seed: UInt64 = 0, concurrency: Int = 1) {
+    public init(
+        method: String? = nil, normalize: String? = nil, truncation: String? = nil, timeoutMs: Int? = nil,
+        seed: UInt64 = 0, concurrency: Int = 1
+    ) {
         self.method = method
+        self.normalize = normalize
         self.truncation = truncation
         self.timeoutMs = timeoutMs
         self.seed = seed
@@ -27,17 +32,22 @@ public enum BenchRunner {
         }
     }
 
-    /// Methods in earlier results that differ from the one asked for: resuming would mix two methods.
-    public static func conflictingMethods(_ existing: [String: ItemResult], method: String?) -> [String] {
-        guard let method else { return [] }
-        let methods = Set(existing.values.filter { !$0.failed }.compactMap(\.method))
-        return methods.filter { $0 != method }.sorted()
+    /// Methods (or normalisations) in earlier results that differ from those asked for: resuming would mix
+    /// two measurements in one summary.
+    public static func conflictingMethods(
+        _ existing: [String: ItemResult], method: String?, normalize: String? = nil
+    ) -> [String] {
+        let done = existing.values.filter { !$0.failed }
+        var conflicts = Set<String>()
+        if let method { conflicts.formUnion(done.compactMap(\.method).filter { $0 != method }) }
+        if let normalize { conflicts.formUnion(done.compactMap(\.normalize).filter { $0 != normalize }) }
+        return conflicts.sorted()
     }
 
     public static func request(for record: BenchRecord, presentation: Presentation, options: BenchOptions) -> ScoreRequest {
         ScoreRequest(
             messages: record.messages, responses: presentation.present(record.responses), method: options.method,
-            truncation: options.truncation, timeoutMs: options.timeoutMs)
+            normalize: options.normalize, truncation: options.truncation, timeoutMs: options.timeoutMs)
     }
 
     /// Scores one record; server errors become a failed result rather than stopping the run.

@@ -8,6 +8,7 @@ public struct ItemResult: Sendable, Equatable, Codable {
     public var subtype: String?
     public var lengthBucket: String
     public var method: String?
+    public var normalize: String?
     public var model: String?
     /// Original index of the response shown at each position.
     public var order: [Int]
@@ -28,7 +29,7 @@ public struct ItemResult: Sendable, Equatable, Codable {
 
     public init(
         key: String, id: String?, task: String, taskType: TaskType, subtype: String?, lengthBucket: String,
-        method: String? = nil, model: String? = nil, order: [Int], rewards: [Double]? = nil,
+        method: String? = nil, normalize: String? = nil, model: String? = nil, order: [Int], rewards: [Double]? = nil,
         ranking: [Int]? = nil, score: Double? = nil, exact: Bool? = nil, consistent: Bool? = nil,
         probability: Double? = nil, error: String? = nil, seconds: Double? = nil
     ) {
@@ -39,6 +40,7 @@ public struct ItemResult: Sendable, Equatable, Codable {
         self.subtype = subtype
         self.lengthBucket = lengthBucket
         self.method = method
+        self.normalize = normalize
         self.model = model
         self.order = order
         self.rewards = rewards
@@ -52,7 +54,7 @@ public struct ItemResult: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, id, task, subtype, method, model, order, rewards, ranking, score, exact, consistent
+        case key, id, task, subtype, method, normalize, model, order, rewards, ranking, score, exact, consistent
         case probability, error, seconds
         case taskType = "tasktype"
         case lengthBucket = "ctx_length_for_length"
@@ -77,7 +79,7 @@ public enum Grading {
         let probability = reply.probability.map { presentation.order[0] == 0 ? $0 : 1 - $0 }
         return ItemResult(
             key: record.key, id: record.id, task: record.task, taskType: .pairWise, subtype: record.subtype,
-            lengthBucket: record.lengthBucket, method: reply.method, model: reply.model,
+            lengthBucket: record.lengthBucket, method: reply.method, normalize: reply.normalize, model: reply.model,
             order: presentation.order, rewards: presentation.restore(reply.rewards),
             ranking: [preferred, 1 - preferred], score: score, exact: score == 1, consistent: reply.consistent,
             probability: probability)
@@ -90,7 +92,7 @@ public enum Grading {
         let score = positionAccuracy(ranking)
         return ItemResult(
             key: record.key, id: record.id, task: record.task, taskType: .bestOfN, subtype: record.subtype,
-            lengthBucket: record.lengthBucket, method: reply.method, model: reply.model,
+            lengthBucket: record.lengthBucket, method: reply.method, normalize: reply.normalize, model: reply.model,
             order: presentation.order, rewards: presentation.restore(reply.rewards), ranking: ranking,
             score: score, exact: ranking == Array(0..<ranking.count))
     }

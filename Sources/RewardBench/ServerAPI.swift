@@ -3,22 +3,25 @@ public struct ScoreRequest: Sendable, Equatable, Encodable {
     public var messages: [ChatMessage]
     public var responses: [String]
     public var method: String?
+    /// likelihood: mean, sum or lift (context lift); classifier: none or sigmoid.
+    public var normalize: String?
     public var truncation: String?
     public var timeoutMs: Int?
 
     public init(
-        messages: [ChatMessage], responses: [String], method: String? = nil, truncation: String? = nil,
-        timeoutMs: Int? = nil
+        messages: [ChatMessage], responses: [String], method: String? = nil, normalize: String? = nil,
+        truncation: String? = nil, timeoutMs: Int? = nil
     ) {
         self.messages = messages
         self.responses = responses
         self.method = method
+        self.normalize = normalize
         self.truncation = truncation
         self.timeoutMs = timeoutMs
     }
 
     enum CodingKeys: String, CodingKey {
-        case messages, responses, method, truncation
+        case messages, responses, method, normalize, truncation
         case timeoutMs = "timeout_ms"
     }
 
@@ -28,6 +31,7 @@ public struct ScoreRequest: Sendable, Equatable, Encodable {
         try container.encode(messages, forKey: .messages)
         try container.encode(responses, forKey: .responses)
         try container.encodeIfPresent(method, forKey: .method)
+        try container.encodeIfPresent(normalize, forKey: .normalize)
         try container.encodeIfPresent(truncation, forKey: .truncation)
         try container.encodeIfPresent(timeoutMs, forKey: .timeoutMs)
     }
@@ -43,11 +47,12 @@ public struct PairwiseReply: Sendable, Equatable, Decodable {
     /// Judge methods: whether both presentation orders agreed; null for the others.
     public var consistent: Bool?
     public var method: String?
+    public var normalize: String?
     public var model: String?
 
     public init(
         rewards: [Double], preferred: Int, probability: Double? = nil, margin: Double? = nil,
-        consistent: Bool? = nil, method: String? = nil, model: String? = nil
+        consistent: Bool? = nil, method: String? = nil, normalize: String? = nil, model: String? = nil
     ) {
         self.rewards = rewards
         self.preferred = preferred
@@ -55,6 +60,7 @@ public struct PairwiseReply: Sendable, Equatable, Decodable {
         self.margin = margin
         self.consistent = consistent
         self.method = method
+        self.normalize = normalize
         self.model = model
     }
 }
@@ -66,13 +72,18 @@ public struct BestOfNReply: Sendable, Equatable, Decodable {
     public var ranking: [Int]
     public var best: Int
     public var method: String?
+    public var normalize: String?
     public var model: String?
 
-    public init(rewards: [Double], ranking: [Int], best: Int, method: String? = nil, model: String? = nil) {
+    public init(
+        rewards: [Double], ranking: [Int], best: Int, method: String? = nil, normalize: String? = nil,
+        model: String? = nil
+    ) {
         self.rewards = rewards
         self.ranking = ranking
         self.best = best
         self.method = method
+        self.normalize = normalize
         self.model = model
     }
 }

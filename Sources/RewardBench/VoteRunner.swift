@@ -2,17 +2,19 @@
 public struct VoteRunner: Sendable {
     public var clients: [any RewardClient]
     public var method: String?
+    public var normalize: String?
     public var truncation: String?
     public var samples: Int
     public var bothOrders: Bool
     public var seed: UInt64
 
     public init(
-        clients: [any RewardClient], method: String?, truncation: String? = nil, samples: Int, bothOrders: Bool,
-        seed: UInt64
+        clients: [any RewardClient], method: String?, normalize: String? = nil, truncation: String? = nil,
+        samples: Int, bothOrders: Bool, seed: UInt64
     ) {
         self.clients = clients
         self.method = method
+        self.normalize = normalize
         self.truncation = truncation
         self.samples = samples
         self.bothOrders = bothOrders
@@ -32,7 +34,7 @@ public struct VoteRunner: Sendable {
             for presentation in Voting.plan(key: record.key, samples: samples, bothOrders: bothOrders, seed: seed) {
                 let request = ScoreRequest(
                     messages: record.messages, responses: presentation.present(record.responses), method: method,
-                    truncation: truncation)
+                    normalize: normalize, truncation: truncation)
                 do {
                     let reply = try await client.pairwise(request)
                     outcome.tally.add(preferredOriginal: presentation.original(reply.preferred))

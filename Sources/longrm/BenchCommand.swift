@@ -26,6 +26,9 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Scoring method to ask for: likelihood, classifier or judge (default: the server's).")
     var method: String?
 
+    @Option(help: "Reward normalisation: likelihood mean, sum or lift (context lift); classifier none or sigmoid.")
+    var normalize: String?
+
     @Option(help: "Context over the model's window: none (error) or middle (keep head and tail).")
     var truncation: String?
 
@@ -84,7 +87,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         let (previous, issues) = try ResultsStore.load(path: out)
         for issue in issues { BenchCLI.warn("skipping \(issue)") }
         let existing = ResultsStore.latest(previous)
-        let conflicts = BenchRunner.conflictingMethods(existing, method: method)
+        let conflicts = BenchRunner.conflictingMethods(existing, method: method, normalize: normalize)
         if !conflicts.isEmpty {
             throw BenchCLI.Failure(
                 "\(out) holds results of method \(conflicts.joined(separator: ", ")); use another --out or --fresh")
@@ -125,7 +128,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
         let client = HTTPRewardClient(url: base, timeout: requestTimeout, retry: RetryPolicy(maxAttempts: retries))
         let options = BenchOptions(
-            method: method, truncation: truncation, timeoutMs: timeoutMs, seed: seed, concurrency: concurrency)
+            method: method, normalize: normalize, truncation: truncation, timeoutMs: timeoutMs, seed: seed,
+            concurrency: concurrency)
         let writer = try LineWriter(path: out)
         let progress = ProgressReporter(total: pending.count, label: "bench")
         let unreachable = UnreachableGuard(limit: max(3, concurrency * 2))

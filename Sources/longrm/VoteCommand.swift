@@ -18,6 +18,9 @@ struct VoteCommand: AsyncParsableCommand {
     @Option(help: "Scoring method the servers use.")
     var method = "judge"
 
+    @Option(help: "Reward normalisation passed to the servers (see `bench --help`).")
+    var normalize: String?
+
     @Flag(help: "Ask each sample in both orders of the pair.")
     var orders = false
 
@@ -67,7 +70,7 @@ struct VoteCommand: AsyncParsableCommand {
             return HTTPRewardClient(url: url, timeout: requestTimeout, retry: RetryPolicy(maxAttempts: retries))
         }
         let runner = VoteRunner(
-            clients: clients, method: method, truncation: truncation, samples: samples, bothOrders: orders, seed: seed)
+            clients: clients, method: method, normalize: normalize, truncation: truncation, samples: samples, bothOrders: orders, seed: seed)
         let progress = ProgressReporter(total: pairs.count, label: "vote")
         let outcomes = try await boundedMap(pairs, concurrency: concurrency) { record in
             let outcome = try await runner.tally(record)

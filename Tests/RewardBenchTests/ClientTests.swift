@@ -60,6 +60,7 @@ final class SleepLog: Sendable {
         #expect(body["method"]?.stringValue == "judge")
         #expect(body["responses"] == .array([.string("a"), .string("b")]))
         #expect(body["truncation"] == nil)
+        #expect(body["normalize"] == nil)
     }
 
     @Test func clientErrorsAreNotRetried() async throws {

@@ -62,7 +62,7 @@ final class FakeClient: RewardClient {
         let rewards = request.responses.map(score)
         return PairwiseReply(
             rewards: rewards, preferred: rewards[0] >= rewards[1] ? 0 : 1, probability: rewards[0] >= rewards[1] ? 0.8 : 0.2,
-            consistent: method == "judge" ? true : nil, method: method, model: "fake")
+            consistent: method == "judge" ? true : nil, method: method, normalize: request.normalize, model: "fake")
     }
 
     func bestOfN(_ request: ScoreRequest) async throws -> BestOfNReply {

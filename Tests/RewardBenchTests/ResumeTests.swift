@@ -59,18 +59,26 @@ import Testing
         #expect(BenchRunner.conflictingMethods(existing, method: "judge") == ["likelihood"])
         #expect(BenchRunner.conflictingMethods(existing, method: "likelihood").isEmpty)
         #expect(BenchRunner.conflictingMethods(existing, method: nil).isEmpty)
+        var lifted = existing
+        lifted["a"]?.normalize = "lift"
+        #expect(BenchRunner.conflictingMethods(lifted, method: "likelihood", normalize: "mean") == ["lift"])
+        #expect(BenchRunner.conflictingMethods(lifted, method: "likelihood", normalize: "lift").isEmpty)
     }
 
     @Test func requestsCarryShuffledResponsesAndOptions() async throws {
         let all = records((1...40).map { benchLine(id: $0, chosen: "chosen answer", rejected: "rej") }).records
         let client = FakeClient()
-        let options = BenchOptions(method: "likelihood", truncation: "middle", timeoutMs: 5000, seed: 11, concurrency: 4)
+        let options = BenchOptions(
+            method: "likelihood", normalize: "lift", truncation: "middle", timeoutMs: 5000, seed: 11, concurrency: 4)
         let results = try await BenchRunner.run(all, client: client, options: options) { _ in }
         #expect(results.map(\.key) == all.map(\.key))
         #expect(results.allSatisfy { $0.score == 1 })
         let sent = client.sent
         #expect(sent.count == 40)
-        #expect(sent.allSatisfy { $0.method == "likelihood" && $0.truncation == "middle" && $0.timeoutMs == 5000 })
+        #expect(sent.allSatisfy {
+            $0.method == "likelihood" && $0.normalize == "lift" && $0.truncation == "middle" && $0.timeoutMs == 5000
+        })
+        #expect(BenchSummary(results: results).label == "likelihood/lift · fake")
         let swapped = sent.filter { $0.responses.first == "rej" }.count
         #expect(swapped > 5 && swapped < 35)
         // The order recorded per item is the one that was sent.
