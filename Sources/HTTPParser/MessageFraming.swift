@@ -14,6 +14,7 @@ struct FramingRules: Sendable {
     /// Transfer codings in order, lowercased, across all Transfer-Encoding lines.
     private var codings: [String] = []
     private var hostCount = 0
+    private var hostInvalid = false
     private(set) var expectsContinue = false
 
     init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
@@ -40,7 +41,7 @@ struct FramingRules: Sendable {
             }
         case 4 where asciiCaseInsensitiveEquals(name, "Host"):
             hostCount += 1
-            guard value.utf8.allSatisfy({ ByteSet.host.contains($0) }) else { throw .badHeader("invalid Host value") }
+            if !value.utf8.allSatisfy({ ByteSet.host.contains($0) }) { hostInvalid = true }
         case 6 where asciiCaseInsensitiveEquals(name, "Expect"):
             for element in value.utf8.split(separator: 0x2C) {
                 let trimmed = Self.trimWhitespace(element)
@@ -57,6 +58,7 @@ struct FramingRules: Sendable {
     func finish(_ line: RequestLine, requireHost: Bool) throws(HTTPParseError) -> BodyFraming {
         if requireHost {
             if hostCount > 1 { throw .badHeader("more than one Host field") }
+            if hostInvalid { throw .badHeader("invalid Host value") }
             if hostCount == 0 && line.version == .http11 { throw .badHeader("missing Host field") }
         }
         // RFC 9110 §9.3.6: CONNECT has no content; bytes after its head would belong to the tunnel.

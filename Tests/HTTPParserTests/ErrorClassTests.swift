@@ -169,6 +169,7 @@ struct ErrorClassTests {
         #expect(parse("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", requireHost: true).requests.count == 1)
         #expect(parse("GET / HTTP/1.1\r\nHost:\r\n\r\n", requireHost: true).requests.count == 1)  // empty is valid
         #expect(parse(missing, requireHost: false).requests.count == 1)
+        #expect(parse("GET / HTTP/1.1\r\nHost: a/b\r\nHost: c\r\n\r\n", requireHost: false).requests.count == 1)
     }
 
     @Test("411 is never raised by the parser: no Content-Length and no Transfer-Encoding means no body")
