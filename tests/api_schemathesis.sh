@@ -12,6 +12,7 @@ BIN=${LONGRM_BIN:-.build/debug/longrm}
 VENV=$CACHE/venv-tests
 REQUIREMENTS=(schemathesis==4.32.5 openapi-spec-validator==0.9.0 jsonschema==4.26.0)
 EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-25}
+read -r -a SERVE_FLAGS <<< "${LONGRM_SERVE_FLAGS:-}"  # extra engine flags for the server, e.g. --no-repack
 
 fail() { echo "api_schemathesis: $*" >&2; echo "schemathesis: 0 passed, 1 failed"; exit 1; }
 
@@ -30,7 +31,8 @@ fi
 
 WORK=$(mktemp -d)
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --model "$MODEL" --ctx-size 2048 --parallel 4 > "$WORK/server.log" 2>&1 &
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --model "$MODEL" --ctx-size 2048 --parallel 4 \
+  "${SERVE_FLAGS[@]}" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 cleanup() {
   if kill -0 "$SERVER" 2>/dev/null; then
@@ -63,10 +65,12 @@ export SCHEMATHESIS_HOOKS=schemathesis_hooks
 export LONGRM_TEST_BASE=$BASE
 set +e
 "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run openapi.json --url "$BASE" \
-  --checks all --max-examples "$EXAMPLES" --seed 1 --workers 2 --request-timeout 120 \
-  --report junit --report-junit-path "$WORK/junit.xml" "${FILTER[@]}" 2>&1 | tee "$WORK/run.log" | tail -n 80
-STATUS=${PIPESTATUS[0]}
+  --checks all --max-response-time 110 --continue-on-failure --max-examples "$EXAMPLES" --seed 1 --workers 2 --request-timeout 120 \
+  --report junit --report-junit-path "$WORK/junit.xml" "${FILTER[@]}" > "$WORK/run.log" 2>&1
+STATUS=$?
 set -e
+# The whole report when something failed (each failure with a curl line to reproduce it), else the summary.
+if [[ $STATUS -ne 0 ]]; then head -c 60000 "$WORK/run.log"; else sed -n '/SUMMARY/,$p' "$WORK/run.log"; fi
 
 # One junit test case per operation; failures and errors are counted from it.
 read -r PASSED FAILED < <("$VENV/bin/python" - "$WORK/junit.xml" <<'EOF'

@@ -1,1 +1,65 @@
-"""schemathesis hooks for tests/api_schemathesis.sh."""
+"""schemathesis hooks for tests/api_schemathesis.sh.
+
+openapi.json states every rule JSON Schema can express. A few documented rules relate two fields or depend on
+the loaded model, and JSON Schema cannot state them:
+
+- `normalize` must apply to the method (likelihood: mean/sum/lift; classifier: none/sigmoid; judge: none),
+  where a missing method means the server's default;
+- the method must be one the loaded model supports (the default model has no classifier head);
+- /get_reward's `prompts` must have as many entries as `query`;
+- `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
+
+For schema-valid (positive) cases only, this hook repairs those fields so that "valid data is accepted" tests
+what it claims. Negative cases are left untouched. tests/APIErrorTests.swift covers each of these errors.
+"""
+import json
+import os
+import urllib.request
+
+import schemathesis
+from schemathesis.generation.modes import GenerationMode
+
+NORMALIZATIONS = {"likelihood": {"mean", "sum", "lift"}, "classifier": {"none", "sigmoid"}, "judge": {"none"}}
+SCORING_PATHS = {"/v1/pairwise", "/v1/best-of-n", "/v1/score"}
+
+_model = None
+
+
+def _loaded_model():
+    """Methods and default method of the server under test (GET /v1/models), fetched once."""
+    global _model
+    if _model is None:
+        with urllib.request.urlopen(os.environ["LONGRM_TEST_BASE"] + "/v1/models", timeout=30) as response:
+            entry = json.load(response)["data"][0]
+        _model = (set(entry["methods"]), entry["default_method"])
+    return _model
+
+
+def _repair_options(body):
+    methods, default = _loaded_model()
+    method = body.get("method")
+    if method is not None and method not in methods:
+        body["method"] = method = default
+    effective = method or default
+    normalize = body.get("normalize")
+    if normalize is not None and normalize not in NORMALIZATIONS.get(effective, set()):
+        body["normalize"] = None
+    if isinstance(body.get("timeout_ms"), int):
+        body["timeout_ms"] = 600000
+
+
+@schemathesis.hook
+def map_case(context, case):
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE or not isinstance(case.body, dict):
+        return case
+    body = dict(case.body)
+    path = case.operation.path
+    if path in SCORING_PATHS:
+        _repair_options(body)
+    elif path == "/get_reward":
+        query, prompts = body.get("query"), body.get("prompts")
+        if isinstance(query, list) and isinstance(prompts, list) and len(prompts) != len(query):
+            body["prompts"] = (prompts + [""] * len(query))[: len(query)]
+    case.body = body
+    return case

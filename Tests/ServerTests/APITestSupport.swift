@@ -107,7 +107,10 @@ func expectConforms(_ response: RawResponse, _ method: String, _ path: String,
                     sourceLocation: sourceLocation)
         }
     }
-    let contentType = response.header("Content-Type") ?? ""
+    // Media type without parameters (`text/plain; version=0.0.4` is documented as `text/plain`).
+    let contentType = (response.header("Content-Type") ?? "").split(separator: ";").first.map {
+        $0.trimmingCharacters(in: .whitespaces)
+    } ?? ""
     #expect(documented["content"]?[contentType] != nil,
             "\(method) \(path) \(response.status): content type \(contentType) not documented", sourceLocation: sourceLocation)
     guard contentType == "application/json" else { return .null }
