@@ -28,11 +28,12 @@ struct LinearTimeTests {
         return best
     }
 
-    @Test("4x the bytes costs about 4x the time, not 16x")
+    @Test("8x the bytes costs about 8x the time, not 64x")
     func scaling() throws {
-        let small = try oneByteFeeds(20_000)
+        let small = try oneByteFeeds(10_000)
         let large = try oneByteFeeds(80_000)
-        print("one-byte feeds: 40 KB in \(small) s, 160 KB in \(large) s, ratio \(large / small)")
-        #expect(large / small < 9, "ratio \(large / small)")
+        print("one-byte feeds: 20 KB in \(small) s, 160 KB in \(large) s, ratio \(large / small)")
+        // Linear is 8; quadratic would be 64. The margin absorbs a loaded machine.
+        #expect(large / small < 24, "ratio \(large / small)")
     }
 }
