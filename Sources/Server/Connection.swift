@@ -16,6 +16,7 @@ struct ConnectionEnvironment: Sendable {
     let readAheadLimit: Int
     let date: HTTPDate
     let logger: Logger
+    let observer: (any RequestObserver)?
 
     init(configuration c: ServerConfiguration, dispatcher: RequestDispatcher, logger: Logger) {
         self.dispatcher = dispatcher
@@ -28,12 +29,19 @@ struct ConnectionEnvironment: Sendable {
         readAheadLimit = 64 * 1024
         date = HTTPDate()
         self.logger = logger
+        observer = c.observer
     }
 
     /// A final error response written with `Connection: close`, then a lingering close.
     func refuse(_ error: APIError, headers: HTTPHeaders = HTTPHeaders(), on io: SocketIO) async {
-        let bytes = HTTPResponse.error(error, headers: headers).serialize(date: date.current(), keepAlive: false)
-        if await io.writeAll(bytes, timeout: writeTimeout) { await io.lingeringClose(timeout: lingerTimeout) }
+        let response = HTTPResponse.error(error, headers: headers)
+        let bytes = response.serialize(date: date.current(), keepAlive: false)
+        let written = await io.writeAll(bytes, timeout: writeTimeout)
+        observer?.requestFinished(RequestRecord(method: "-", path: "-", status: response.status,
+                                                outcome: written ? .responded : .writeFailed,
+                                                responseBodyBytes: written ? response.body.count : 0,
+                                                remoteAddress: POSIX.peerAddress(io.fd)))
+        if written { await io.lingeringClose(timeout: lingerTimeout) }
     }
 }
 
@@ -125,8 +133,12 @@ struct Connection {
                 : PeerWatch.Outcome(response: await handler(request, context), pipelined: [], peerGone: false)
             if !outcome.pipelined.isEmpty { parser.feed(outcome.pipelined) }
             // Cancelled from above: the drain timeout ran out, so the connection closes without a response.
-            if Task.isCancelled { return false }
+            if Task.isCancelled {
+                observe(request, context, status: 503, outcome: .cancelled)
+                return false
+            }
             guard let produced = outcome.response else {
+                observe(request, context, status: 499, outcome: .clientGone)
                 env.logger.debug("client left before its response; handler cancelled",
                                  metadata: ["request-id": "\(requestID)"])
                 return false
@@ -136,8 +148,20 @@ struct Connection {
         response.headers.set(name: RequestID.headerName, value: requestID)
         let keepAlive = request.keepAlive && !io.isDraining
         let bytes = response.serialize(date: env.date.current(), keepAlive: keepAlive, headOnly: request.method == "HEAD")
-        guard await io.writeAll(bytes, timeout: env.writeTimeout) else { return false }
+        let written = await io.writeAll(bytes, timeout: env.writeTimeout)
+        observe(request, context, status: response.status, outcome: written ? .responded : .writeFailed,
+                sentBytes: written && request.method != "HEAD" ? response.body.count : 0, headers: response.headers)
+        guard written else { return false }
         if !keepAlive { await io.lingeringClose(timeout: env.lingerTimeout) }
         return keepAlive
+    }
+
+    private func observe(_ request: HTTPRequest, _ context: RequestContext, status: Int, outcome: RequestRecord.Outcome,
+                         sentBytes: Int = 0, headers: HTTPHeaders = HTTPHeaders()) {
+        guard let observer = env.observer else { return }
+        observer.requestFinished(RequestRecord(
+            method: request.method, path: String(request.path), status: status, outcome: outcome,
+            requestBodyBytes: request.body.count, responseBodyBytes: sentBytes, requestID: context.requestID,
+            remoteAddress: remoteAddress, duration: context.receivedAt.duration(to: .now), responseHeaders: headers))
     }
 }

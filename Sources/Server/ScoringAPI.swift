@@ -58,7 +58,7 @@ public struct ScoringAPI: Sendable {
             rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
             margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey))
+            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey, result.timings))
     }
 
     func bestOfN(_ body: [UInt8]) async throws -> HTTPResponse {
@@ -70,7 +70,7 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, BestOfNResponseBody(
             rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey))
+            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey, result.timings))
     }
 
     func score(_ body: [UInt8]) async throws -> HTTPResponse {
@@ -86,7 +86,7 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, ScoreResponseBody(
             rewards: finite(rewards), method: options.method.rawValue,
             normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none)).rawValue,
-            model: scorer.model.name, usage: usage, timings: timing))
+            model: scorer.model.name, usage: usage, timings: timing), headers: timingHeader(timing))
     }
 
     /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template; with `prompts`,
@@ -107,9 +107,9 @@ public struct ScoringAPI: Sendable {
             }
         }
         let deadline = ContinuousClock.now + .milliseconds(defaultTimeoutMs)
-        let (rewards, _, _) = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline, field: "query")
+        let (rewards, _, timing) = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline, field: "query")
         let values = finite(rewards)
-        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]))
+        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]), headers: timingHeader(timing))
     }
 
     func models() -> ModelsResponseBody {
@@ -179,10 +179,16 @@ public struct ScoringAPI: Sendable {
 
     private func timings(_ t: Timings) -> TimingsBody { TimingsBody(queueMs: t.queueMs, computeMs: t.computeMs) }
 
-    private func contextHeader(_ key: String) -> HTTPHeaders {
-        var headers = HTTPHeaders()
+    private func contextHeader(_ key: String, _ t: Timings) -> HTTPHeaders {
+        var headers = timingHeader(TimingsBody(queueMs: t.queueMs, computeMs: t.computeMs))
         headers.add(name: "X-Context-Key", value: key)
         return headers
+    }
+
+    /// Engine time for clients, the access log and /metrics (Sources/Server/AccessLogRecord.swift).
+    private func timingHeader(_ t: TimingsBody) -> HTTPHeaders {
+        let (name, value) = ServerTiming.header(queueMs: t.queueMs, computeMs: t.computeMs)
+        return HTTPHeaders([(name, value)])
     }
 
     /// Every failure becomes the shared error JSON with its status; nothing escapes as a crash.

@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var authExemptPaths: Set<String> = [HealthHandler.path]
     /// Install SIGTERM/SIGINT handlers that start a graceful shutdown while `run()` is running.
     public var handleSignals: Bool = true
+    /// Told about every finished request (metrics, access log); see `RequestObserver`.
+    public var observer: (any RequestObserver)?
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host; self.port = port

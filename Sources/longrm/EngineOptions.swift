@@ -1,51 +1,81 @@
 import ArgumentParser
 import Scoring
 
-/// Engine flags shared by `serve` and `score`.
+/// Engine flags shared by `serve` and `score`. Valued options are kept as text and converted by
+/// `ConfigResolver`, so a bad value reads the same (and exits the same) from a flag, LONGRM_<FLAG> or a file.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Path of the GGUF model.")
-    var model: String = DefaultPaths.model
+    @Option(name: .customLong(ServeSettings.model.flag), help: ServeSettings.model.help)
+    var modelOption: String?
 
-    @Option(name: .customLong("ctx-size"), help: "Tokens one sequence may hold (context + prompt + response); 0 = the model's trained context.")
-    var contextSize: Int = 0
+    @Option(name: .customLong(ServeSettings.contextSize.flag), help: ServeSettings.contextSize.help)
+    var contextSize: String?
 
-    @Option(help: "Engine worker threads, each with its own llama.cpp context.")
-    var workers: Int = 1
+    @Option(name: .customLong(ServeSettings.workers.flag), help: ServeSettings.workers.help)
+    var workers: String?
 
-    @Option(help: "CPU threads per worker.")
-    var threads: Int = 2
+    @Option(name: .customLong(ServeSettings.threads.flag), help: ServeSettings.threads.help)
+    var threads: String?
 
-    @Option(help: "Candidate sequences decoded together in one llama_decode.")
-    var parallel: Int = 8
+    @Option(name: .customLong(ServeSettings.parallel.flag), help: ServeSettings.parallel.help)
+    var parallel: String?
 
-    @Option(name: .customLong("cache-slots"), help: "KV sequences per worker that keep prompts across requests.")
-    var cacheSlots: Int = 4
+    @Option(name: .customLong(ServeSettings.cacheSlots.flag), help: ServeSettings.cacheSlots.help)
+    var cacheSlots: String?
 
-    @Option(name: .customLong("cache-tokens"), help: "Most prompt tokens kept in the cross-request cache per worker.")
-    var cacheTokens: Int = 262_144
+    @Option(name: .customLong(ServeSettings.cacheTokens.flag), help: ServeSettings.cacheTokens.help)
+    var cacheTokens: String?
 
-    @Option(name: .customLong("batch-size"), help: "Tokens per llama_decode call.")
-    var batchSize: Int = 2048
+    @Option(name: .customLong(ServeSettings.batchSize.flag), help: ServeSettings.batchSize.help)
+    var batchSize: String?
 
-    @Option(name: .customLong("ubatch-size"), help: "Physical micro-batch size.")
-    var microBatchSize: Int = 512
+    @Option(name: .customLong(ServeSettings.microBatchSize.flag), help: ServeSettings.microBatchSize.help)
+    var microBatchSize: String?
 
-    @Flag(name: .customLong("flash-attn"), help: "Use flash attention (faster on long contexts; rewards then depend slightly on batch shape).")
+    @Flag(name: .customLong(ServeSettings.flashAttention.flag), help: ServeSettings.flashAttention.help)
     var flashAttention = false
 
-    @Flag(name: .customLong("no-repack"), help: "Disable repacked weight layouts.")
+    @Flag(name: .customLong(ServeSettings.noRepack.flag), help: ServeSettings.noRepack.help)
     var noRepack = false
 
-    @Flag(name: .customLong("no-prefix-sharing"), help: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).")
+    @Flag(name: .customLong(ServeSettings.noPrefixSharing.flag), help: ServeSettings.noPrefixSharing.help)
     var noPrefixSharing = false
 
-    var configuration: EngineConfiguration {
-        var c = EngineConfiguration(contextSize: contextSize, workers: workers, threads: threads, parallelSequences: parallel,
-                                    cacheSlots: cacheSlots, cacheTokens: cacheTokens, batchSize: batchSize,
-                                    microBatchSize: microBatchSize, flashAttention: flashAttention, repackWeights: !noRepack)
-        c.sharePrefix = !noPrefixSharing
-        return c
+    /// The model path and engine settings; defaults match `EngineConfiguration()`, ranges its `validated()`.
+    func resolve(_ r: inout ConfigResolver) throws(ConfigError) -> (model: String, configuration: EngineConfiguration) {
+        typealias S = ServeSettings
+        let path = try r.string(S.model, cli: modelOption, default: DefaultPaths.model)
+        var c = EngineConfiguration()
+        c.contextSize = try r.int(S.contextSize, cli: contextSize, default: c.contextSize, range: 0...Int(Int32.max))
+        c.workers = try r.int(S.workers, cli: workers, default: c.workers, range: 1...64)
+        c.threads = try r.int(S.threads, cli: threads, default: c.threads, range: 1...256)
+        c.parallelSequences = try r.int(S.parallel, cli: parallel, default: c.parallelSequences, range: 1...64)
+        c.cacheSlots = try r.int(S.cacheSlots, cli: cacheSlots, default: c.cacheSlots, range: 2...64)
+        c.cacheTokens = try r.int(S.cacheTokens, cli: cacheTokens, default: c.cacheTokens, range: 0...Int.max)
+        c.batchSize = try r.int(S.batchSize, cli: batchSize, default: c.batchSize, range: 32...Int(Int32.max))
+        c.microBatchSize = try r.int(S.microBatchSize, cli: microBatchSize, default: c.microBatchSize, range: 32...Int(Int32.max))
+        c.flashAttention = try r.bool(S.flashAttention, cli: flashAttention, default: c.flashAttention)
+        c.repackWeights = !(try r.bool(S.noRepack, cli: noRepack, default: !c.repackWeights))
+        c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
+        guard c.microBatchSize <= c.batchSize else {
+            throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
+        }
+        guard c.cacheSlots + c.parallelSequences <= 256 else {
+            throw ConfigError(description: "--cache-slots + --parallel must be ≤ 256, got \(c.cacheSlots + c.parallelSequences)")
+        }
+        return (path, c)
     }
+
+    /// For `score`: flags and LONGRM_<FLAG> variables (no config file). Thrown as a ScoringError so the
+    /// caller's model-load error path reports it.
+    private var resolvedForScore: (model: String, configuration: EngineConfiguration) {
+        get throws(ScoringError) {
+            var resolver = ConfigResolver(environment: ProcessEnvironment.values, file: nil)
+            do { return try resolve(&resolver) } catch { throw .modelLoadFailed("invalid configuration: \(error)") }
+        }
+    }
+
+    var model: String { get throws(ScoringError) { try resolvedForScore.model } }
+    var configuration: EngineConfiguration { get throws(ScoringError) { try resolvedForScore.configuration } }
 }
 
 enum DefaultPaths {

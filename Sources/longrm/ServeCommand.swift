@@ -5,67 +5,111 @@ import Logging
 import Scoring
 import Server
 
-/// `longrm serve`: load the model, start the engine workers, serve HTTP until SIGTERM/SIGINT.
+/// `longrm serve`: load the model, start the engine workers, serve HTTP until a signal.
+///
+/// Settings come from flags, then `LONGRM_<FLAG>` variables, then `--config FILE`, then defaults; a bad
+/// value exits with status 2 before anything starts. Signals: SIGTERM/SIGINT drain gracefully (`/ready`
+/// answers 503 at once, requests in flight get `--drain-timeout-ms`) and exit 0; a second SIGTERM/SIGINT or a
+/// SIGHUP stops at once (requests in flight are cancelled) and also exits 0. A model that cannot be loaded or
+/// a port that cannot be bound exits with status 2.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the scoring API over HTTP/1.1.")
+        abstract: "Serve the scoring API over HTTP/1.1.",
+        discussion: """
+            Every option can also be set with the environment variable named after it (--max-queue-requests: \
+            LONGRM_MAX_QUEUE_REQUESTS; on/off flags take 1/true/yes/on or 0/false/no/off) or in a --config file \
+            (JSON object or 'key = value' lines, keys as the flag names). A flag wins over its variable, which wins \
+            over the file. Invalid values exit with status 2.
+            """)
 
-    @Option(help: "Address to listen on.")
-    var host: String = "127.0.0.1"
+    typealias S = ServeSettings
 
-    @Option(help: "Port to listen on (0 = any free port, printed at start).")
-    var port: Int = 8080
-
-    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' (except /health, /ready, /metrics).")
-    var apiKey: String?
-
-    @Option(name: .customLong("default-method"), help: "Method when a request names none (default: classifier if the model has a head, else likelihood).")
-    var defaultMethod: ScoringMethod?
-
-    @Option(name: .customLong("timeout-ms"), help: "Default per-request deadline in milliseconds.")
-    var timeoutMs: Int = 600_000
-
-    @Option(name: .customLong("max-queue-requests"), help: "Queued requests beyond which new ones get 429.")
-    var maxQueueRequests: Int = 256
-
-    @Option(name: .customLong("max-queue-tokens"), help: "Queued tokens beyond which new requests get 429.")
-    var maxQueueTokens: Int = 1_048_576
-
-    @Option(name: .customLong("max-connections"), help: "Open connections served at once.")
-    var maxConnections: Int = 512
-
-    @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted.")
-    var maxBodyBytes: Int = 64 << 20
-
-    @Option(name: .customLong("drain-timeout-ms"), help: "On SIGTERM, how long requests in flight may take.")
-    var drainTimeoutMs: Int = 30_000
+    @Option(name: .customLong(S.config.flag), help: S.config.help) var config: String?
+    @Flag(name: .customLong(S.checkConfig.flag), help: S.checkConfig.help) var checkConfig = false
+    @Option(name: .customLong(S.host.flag), help: S.host.help) var host: String?
+    @Option(name: .customLong(S.port.flag), help: S.port.help) var port: String?
+    @Option(name: .customLong(S.apiKey.flag), help: S.apiKey.help) var apiKey: String?
+    @Option(name: .customLong(S.defaultMethod.flag), help: S.defaultMethod.help) var defaultMethod: String?
+    @Option(name: .customLong(S.timeoutMs.flag), help: S.timeoutMs.help) var timeoutMs: String?
+    @Option(name: .customLong(S.maxQueueRequests.flag), help: S.maxQueueRequests.help) var maxQueueRequests: String?
+    @Option(name: .customLong(S.maxQueueTokens.flag), help: S.maxQueueTokens.help) var maxQueueTokens: String?
+    @Option(name: .customLong(S.maxConnections.flag), help: S.maxConnections.help) var maxConnections: String?
+    @Option(name: .customLong(S.maxBodyBytes.flag), help: S.maxBodyBytes.help) var maxBodyBytes: String?
+    @Option(name: .customLong(S.drainTimeoutMs.flag), help: S.drainTimeoutMs.help) var drainTimeoutMs: String?
+    @Option(name: .customLong(S.logFormat.flag), help: S.logFormat.help) var logFormat: String?
+    @Option(name: .customLong(S.logLevel.flag), help: S.logLevel.help) var logLevel: String?
 
     @OptionGroup var engine: EngineOptions
 
-    func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535") }
-        guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive") }
-        guard maxQueueRequests > 0, maxQueueTokens > 0 else { throw ValidationError("queue limits must be positive") }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
-        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+    func run() async throws {
+        let settings: ServeConfiguration
+        do {
+            settings = try resolve()
+        } catch {
+            FileHandle.standardError.write(Data("longrm serve: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if checkConfig {
+            for (flag, value, origin) in settings.effective {
+                print("\(flag) = \(value)  # \(origin.name)")
+            }
+            return
+        }
+        let format = settings.logFormat, level = settings.logLevel
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
+        try await serve(settings)
     }
 
-    func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+    /// Everything `serve` needs, resolved and checked.
+    struct ServeConfiguration {
+        var host = "", port = 0, apiKey: String?, defaultMethod: ScoringMethod?, timeoutMs = 0
+        var maxQueueRequests = 0, maxQueueTokens = 0, maxConnections = 0, maxBodyBytes = 0, drainTimeoutMs = 0
+        var logFormat = LogFormat.logfmt, logLevel = Logger.Level.info
+        var model = "", engine = EngineConfiguration()
+        var effective: [(flag: String, value: String, origin: ConfigOrigin)] = []
+    }
+
+    func resolve() throws(ConfigError) -> ServeConfiguration {
+        let environment = ProcessEnvironment.values
+        var bootstrap = ConfigResolver(environment: environment, file: nil)
+        let file = try bootstrap.optionalString(S.config, cli: config).map { path throws(ConfigError) in
+            try ConfigFile.load(path, knownFlags: S.fileKeys)
         }
+        var r = ConfigResolver(environment: environment, file: file)
+        var c = ServeConfiguration()
+        c.host = try r.string(S.host, cli: host, default: "127.0.0.1")
+        c.port = try r.int(S.port, cli: port, default: 8080, range: 0...65535)
+        c.apiKey = try r.optionalString(S.apiKey, cli: apiKey)
+        c.defaultMethod = try r.choice(S.defaultMethod, cli: defaultMethod, default: ScoringMethod?.none)
+        c.timeoutMs = try r.int(S.timeoutMs, cli: timeoutMs, default: 600_000, range: 1...Int(Int32.max))
+        c.maxQueueRequests = try r.int(S.maxQueueRequests, cli: maxQueueRequests, default: 256, range: 1...Int.max)
+        c.maxQueueTokens = try r.int(S.maxQueueTokens, cli: maxQueueTokens, default: 1_048_576, range: 1...Int.max)
+        c.maxConnections = try r.int(S.maxConnections, cli: maxConnections, default: 512, range: 1...1_000_000)
+        c.maxBodyBytes = try r.int(S.maxBodyBytes, cli: maxBodyBytes, default: 64 << 20, range: 1024...Int.max)
+        c.drainTimeoutMs = try r.int(S.drainTimeoutMs, cli: drainTimeoutMs, default: 30_000, range: 0...Int(Int32.max))
+        c.logFormat = try r.choice(S.logFormat, cli: logFormat, default: LogFormat.logfmt) ?? .logfmt
+        c.logLevel = try r.choice(S.logLevel, cli: logLevel, default: Logger.Level.info) ?? .info
+        (c.model, c.engine) = try engine.resolve(&r)
+        c.effective = (file.map { [("config", $0.path, bootstrap.effective[0].origin)] } ?? []) + r.effective
+        return c
+    }
+
+    private func serve(_ c: ServeConfiguration) async throws {
         let logger = Logger(label: "longrm")
-        logger.info("loading model", metadata: ["model": "\(engine.model)"])
+        var effective: Logger.Metadata = [:]
+        for (flag, value, origin) in c.effective {
+            effective[flag.replacingOccurrences(of: "-", with: "_")] = .string(origin == .defaultValue ? value : "\(value) (\(origin.name))")
+        }
+        logger.info("configuration", metadata: effective)
+        logger.info("loading model", metadata: ["model": "\(c.model)"])
         let scorer: Scorer
         do {
             scorer = try await Scorer.load(
-                modelPath: engine.model, configuration: engine.configuration,
-                queueLimits: EnginePool.QueueLimits(maxQueuedRequests: maxQueueRequests, maxQueuedTokens: maxQueueTokens))
+                modelPath: c.model, configuration: c.engine,
+                queueLimits: EnginePool.QueueLimits(maxQueuedRequests: c.maxQueueRequests, maxQueuedTokens: c.maxQueueTokens))
         } catch {
-            logger.critical("cannot start: \(error.message)")
+            logger.critical("cannot start: \(error.message)", metadata: ["model": "\(c.model)"])
             throw ExitCode(2)
         }
         logger.info("model loaded", metadata: [
@@ -73,29 +117,44 @@ struct ServeCommand: AsyncParsableCommand {
             "load_seconds": "\(String(format: "%.2f", scorer.model.loadSeconds))",
         ])
 
-        var configuration = ServerConfiguration(host: host, port: port)
-        configuration.apiKey = apiKey
-        configuration.authExemptPaths = ["/health", "/ready", "/metrics"]
-        configuration.maxConnections = maxConnections
-        configuration.limits.maxBodyBytes = maxBodyBytes
-        configuration.drainTimeout = .milliseconds(drainTimeoutMs)
         let lifecycle = ServerLifecycle()
-        let api = ScoringAPI(scorer: scorer, defaultMethod: defaultMethod, defaultTimeoutMs: timeoutMs,
+        let api = ScoringAPI(scorer: scorer, defaultMethod: c.defaultMethod, defaultTimeoutMs: c.timeoutMs,
                              lifecycle: lifecycle, openAPIDocument: OpenAPIDocument.load())
         var router = Router()
         api.register(into: &router)
+        let routes = router
+        let requestMetrics = RequestMetrics { path in
+            path == HealthHandler.path || routes.hasRoute("GET", path) || routes.hasRoute("POST", path)
+        }
+        let metrics = MetricsEndpoint(requests: requestMetrics, scorer: scorer, lifecycle: lifecycle)
+        metrics.register(into: &router)
+
+        var configuration = ServerConfiguration(host: c.host, port: c.port)
+        configuration.apiKey = c.apiKey
+        configuration.authExemptPaths = [HealthHandler.path, "/ready", MetricsEndpoint.path]
+        configuration.maxConnections = c.maxConnections
+        configuration.limits.maxBodyBytes = c.maxBodyBytes
+        configuration.drainTimeout = .milliseconds(c.drainTimeoutMs)
+        configuration.observer = RequestObservers([requestMetrics, AccessLog()])
         let server = HTTPServer(configuration: configuration, router: router, lifecycle: lifecycle, logger: logger)
+        metrics.attach(server)
         do {
-            let bound = try server.bind()
-            logger.info("listening", metadata: ["host": "\(host)", "port": "\(bound)"])
-            try await server.run()
+            try server.bind()
+            // SIGHUP: stop now. Cancelling run()'s task cancels connections and handlers without a drain.
+            let serving = Task { try await server.run() }
+            let hangup = HangupWatcher {
+                logger.warning("SIGHUP: stopping now, requests in flight are cancelled")
+                serving.cancel()
+            }
+            defer { hangup.cancel() }
+            try await serving.value
         } catch {
-            logger.critical("cannot listen on \(host):\(port): \(error)")
+            logger.critical("cannot listen on \(c.host):\(c.port): \(error)")
             scorer.shutdown()
             throw ExitCode(2)
         }
         scorer.shutdown()
-        logger.info("stopped")
+        logger.info("exiting", metadata: ["status": "0"])
     }
 }
 
@@ -112,5 +171,24 @@ enum OpenAPIDocument {
             if let data = FileManager.default.contents(atPath: path) { return Array(data) }
         }
         return nil
+    }
+}
+
+/// Runs a handler on SIGHUP (instead of the default action, which would end the process without a word).
+// @unchecked Sendable: `source` is set once in init; Dispatch sources are thread-safe.
+final class HangupWatcher: @unchecked Sendable {
+    private let source: any DispatchSourceSignal
+
+    init(_ handler: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+    }
+
+    /// Stops watching (the source was resumed, so it may be released) and restores the default action.
+    func cancel() {
+        source.cancel()
+        signal(SIGHUP, SIG_DFL)
     }
 }
