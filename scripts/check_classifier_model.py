@@ -12,7 +12,8 @@ batch, then each text alone, and prints n_cls_out, the labels and the scores. Ex
     (relative, default 1e-4), or bit for bit with --exact. llama.cpp does not promise bitwise batch
     invariance: the float summation order of attention depends on the batch layout (see
     docs/CLASSIFIER_MODEL.md for measured sizes).
-The library is found in $LLAMA_PREFIX/lib, or in ~/.cache/longrm/env.sh's LLAMA_PREFIX, or --lib.
+The library is found in --lib DIR, $LLAMA_PREFIX/lib, ~/.cache/longrm/env.sh's LLAMA_PREFIX, or
+~/.cache/longrm/llama.cpp-*/install/lib, in that order.
 
 The ctypes structures below mirror include/llama.h of llama.cpp as vendored in llama-cpp-python 0.3.36
 field for field; a self-test compares the defaults returned by llama_*_default_params() with the
@@ -195,7 +196,10 @@ def find_lib_dir(explicit: str | None) -> Path:
             m = re.search(r"^\s*(?:export\s+)?LLAMA_PREFIX=[\"']?([^\"'\n]+)", env_sh.read_text(), re.M)
             if m:
                 prefix = os.path.expandvars(m.group(1))
-    if not prefix:
+    if not prefix:  # set-up still running (env.sh is written last): take the installed library if any
+        found = sorted(Path.home().glob(".cache/longrm/llama.cpp-*/install/lib/libllama.so"))
+        if found:
+            return found[-1].parent
         sys.exit("libllama not found: set LLAMA_PREFIX, run scripts/setup.sh, or pass --lib DIR")
     return Path(prefix) / "lib"
 
@@ -267,6 +271,9 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-4,
                     help="allowed |batched - alone| / max(1, |alone|) (default 1e-4)")
     ap.add_argument("--exact", action="store_true", help="require bitwise batch invariance")
+    ap.add_argument("--no-extra-bufts", action="store_true",
+                    help="disable llama.cpp's extra (repacking) CPU buffer types (a native build's AMX "
+                         "kernels die with SIGILL on VMs that advertise AMX without enabling it)")
     ap.add_argument("--verbose", action="store_true", help="show llama.cpp's log")
     args = ap.parse_args()
     texts = args.text or ["The capital of France is Paris.",
@@ -290,6 +297,7 @@ def main() -> int:
     t0 = time.perf_counter()
     mparams = lib.llama_model_default_params()
     mparams.n_gpu_layers = 0
+    mparams.use_extra_bufts = not args.no_extra_bufts
     model = lib.llama_model_load_from_file(str(args.model).encode(), mparams)
     if not model:
         sys.exit(f"failed to load {args.model} (rerun with --verbose for llama.cpp's reason)")
