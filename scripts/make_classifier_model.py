@@ -277,11 +277,11 @@ def make_from(base: Path, out: Path, labels: list[str], seed: int) -> None:
         value_type = field.types[0]
         sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
         w.add_key_value(new_key, field_value(field), value_type, sub_type=sub_type)
-    # gemma3's sliding window is causal (a token sees the 512 before it); gemma-embedding's is
-    # symmetric (|distance| <= n_swa/2). Doubling it keeps the same 512 tokens on the left.
+    # gemma3's sliding window is causal (a token sees itself and the n_swa - 1 before it); gemma-embedding's
+    # is symmetric (|distance| <= n_swa / 2). 2 * (n_swa - 1) keeps exactly the same tokens on the left.
     swa_key = f"{dst_arch}.attention.sliding_window"
     if swa_key in w.kv_data[0]:
-        w.kv_data[0][swa_key].value = 2 * int(w.kv_data[0][swa_key].value)
+        w.kv_data[0][swa_key].value = 2 * (int(w.kv_data[0][swa_key].value) - 1)
     w.add_pooling_type(gguf.PoolingType.RANK)
     w.add_classifier_output_labels(labels)
     w.add_uint32(f"{dst_arch}.dense_2_feat_in", n_embd)
