@@ -134,7 +134,22 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         removed?.payload.continuation.resume(throwing: control.error)
     }
 
+    /// Jobs at most this large run between the chunks of a longer prefill, so a 100K-token context does not
+    /// hold up short requests for minutes (FIFO would).
+    private static let interleaveMaxTokens = 4096
+
     private func work(worker: Int, session: Session) {
+        session.betweenChunks = { [unowned self, unowned session] in
+            let batch = condition.withLock {
+                scheduler.nextBatch(worker: worker, now: Self.now(), maxJobTokens: Self.interleaveMaxTokens)
+            }
+            guard !batch.isEmpty else { return }
+            let nested = session.betweenChunks
+            session.betweenChunks = nil
+            defer { session.betweenChunks = nested }
+            run(batch, worker: worker, session: session)
+        }
+        defer { session.betweenChunks = nil }
         while true {
             condition.lock()
             var batch: [Scheduler<Pending>.Queued] = []
@@ -145,33 +160,36 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                 _ = condition.wait(until: Date(timeIntervalSinceNow: scheduler.queuedRequests > 0 ? 0.05 : 1))
             }
             if batch.isEmpty { condition.unlock(); return }
-            running += batch.count
             condition.unlock()
+            run(batch, worker: worker, session: session)
+        }
+    }
 
-            let started = Self.now()
-            let results = session.execute(batch.map { Session.Job(plan: $0.payload.plan, control: $0.payload.control) })
-            let finished = Self.now()
-            let keys = session.cachedKeys
-            let computed = results.reduce(0) { $0 + ((try? $1.get().computedTokens) ?? 0) }
-            let reused = results.reduce(0) { $0 + ((try? $1.get().reusedTokens) ?? 0) }
-            condition.withLock {
-                running -= batch.count
-                scheduler.report(worker: worker, cachedKeys: keys)
-                scheduler.recordThroughput(tokens: computed, seconds: Double(finished - started) / 1e9)
-                stats.batches += 1
-                stats.batchedJobs += batch.count
-                stats.computed += computed
-                stats.reused += reused
-            }
-            let computeMs = Double(finished - started) / 1e6
-            for (job, result) in zip(batch, results) {
-                let queueMs = Double(started &- job.enqueuedAt) / 1e6
-                switch result {
-                case .success(let outcome):
-                    job.payload.continuation.resume(returning: Completed(outcome: outcome, queueMs: queueMs, computeMs: computeMs))
-                case .failure(let error):
-                    job.payload.continuation.resume(throwing: error)
-                }
+    private func run(_ batch: [Scheduler<Pending>.Queued], worker: Int, session: Session) {
+        condition.withLock { running += batch.count }
+        let started = Self.now()
+        let results = session.execute(batch.map { Session.Job(plan: $0.payload.plan, control: $0.payload.control) })
+        let finished = Self.now()
+        let keys = session.cachedKeys
+        let computed = results.reduce(0) { $0 + ((try? $1.get().computedTokens) ?? 0) }
+        let reused = results.reduce(0) { $0 + ((try? $1.get().reusedTokens) ?? 0) }
+        condition.withLock {
+            running -= batch.count
+            scheduler.report(worker: worker, cachedKeys: keys)
+            scheduler.recordThroughput(tokens: computed, seconds: Double(finished - started) / 1e9)
+            stats.batches += 1
+            stats.batchedJobs += batch.count
+            stats.computed += computed
+            stats.reused += reused
+        }
+        let computeMs = Double(finished - started) / 1e6
+        for (job, result) in zip(batch, results) {
+            let queueMs = Double(started &- job.enqueuedAt) / 1e6
+            switch result {
+            case .success(let outcome):
+                job.payload.continuation.resume(returning: Completed(outcome: outcome, queueMs: queueMs, computeMs: computeMs))
+            case .failure(let error):
+                job.payload.continuation.resume(throwing: error)
             }
         }
     }

@@ -20,7 +20,15 @@ public final class JobControl: Sendable {
 final class AbortSlot: Sendable {
     private let current = Mutex<JobControl?>(nil)
 
-    func set(_ control: JobControl?) { current.withLock { $0 = control } }
+    /// Installs `control` and returns the one it replaces, to be restored when a nested job finishes.
+    @discardableResult
+    func set(_ control: JobControl?) -> JobControl? {
+        current.withLock { slot in
+            let previous = slot
+            slot = control
+            return previous
+        }
+    }
     var shouldAbort: Bool { current.withLock { $0?.isCancelled ?? false } }
 
     static let callback: @convention(c) (UnsafeMutableRawPointer?) -> Bool = { data in

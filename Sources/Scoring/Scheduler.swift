@@ -65,8 +65,9 @@ struct Scheduler<Payload> {
     }
 
     /// The jobs worker `worker` should run next, oldest first. Empty when nothing is eligible.
-    mutating func nextBatch(worker: Int, now: UInt64) -> [Queued] {
-        let eligible = queue.indices.filter { isEligible(queue[$0], worker: worker, now: now) }
+    /// `maxJobTokens` limits the pick to small jobs: what a worker runs between the chunks of a long prefill.
+    mutating func nextBatch(worker: Int, now: UInt64, maxJobTokens: Int = .max) -> [Queued] {
+        let eligible = queue.indices.filter { queue[$0].tokens <= maxJobTokens && isEligible(queue[$0], worker: worker, now: now) }
         guard let first = eligible.first else { return [] }
         var chosen = [first]
         var tokens = queue[first].tokens

@@ -26,6 +26,10 @@ final class Session {
     private let abortSlot = AbortSlot()
     private let vocabularySize: Int
     private let pooled: Bool
+    /// Cache sequences an unfinished prefill is writing: nested jobs run between its chunks must not take them.
+    private var reserved: Set<Int32> = []
+    /// Called between the chunks of a long prefill so short jobs are not stuck behind it (set by the worker).
+    var betweenChunks: (() -> Void)?
 
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
@@ -159,7 +163,7 @@ final class Session {
                 if !created.contains(base.sequence) { reused = max(reused, base.tokens.count) }
                 holding.insert(base.sequence)
             }
-            guard let sequence = cache.acquire(protecting: holding) else {
+            guard let sequence = cache.acquire(protecting: holding.union(reserved)) else {
                 throw .engineFailure("no free cache sequence: raise --cache-slots")
             }
             guard let memory else { throw .engineFailure("this model keeps no KV cache") }
@@ -167,12 +171,17 @@ final class Session {
             if let base { llama_memory_seq_cp(memory, base.sequence, sequence, -1, -1) }
             let start = base?.tokens.count ?? 0
             let fresh = Array(target[start...])
-            abortSlot.set(control)
-            defer { abortSlot.set(nil) }
+            let outer = abortSlot.set(control)
+            let reservedBefore = reserved
+            reserved.formUnion(holding.union([sequence]))
+            defer {
+                abortSlot.set(outer)
+                reserved = reservedBefore
+            }
             do throws(ScoringError) {
-                let logits = try decodeSequence(sequence, fresh, startPosition: start)
+                let logits = try decodeSequence(sequence, fresh, startPosition: start, control: control)
                 computed += fresh.count
-                for evicted in cache.insert(tokens: target, sequence: sequence, nextTokenLogits: logits, protecting: holding) {
+                for evicted in cache.insert(tokens: target, sequence: sequence, nextTokenLogits: logits, protecting: holding.union(reserved)) {
                     _ = llama_memory_seq_rm(memory, evicted, -1, -1)
                 }
             } catch {
@@ -189,7 +198,8 @@ final class Session {
     }
 
     /// Decodes one sequence's tokens in batch-sized chunks; returns the logits after the last token.
-    private func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int) throws(ScoringError) -> [Float] {
+    private func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int,
+                                control: JobControl) throws(ScoringError) -> [Float] {
         var last: [Float] = []
         var offset = 0
         if pooled { llama_set_embeddings(context, false) }
@@ -201,6 +211,12 @@ final class Session {
                 add(tokens[i], position: startPosition + i, sequence: sequence, output: i == tokens.count - 1)
             }
             try decode()
+            if end < tokens.count, let betweenChunks {
+                // Nested jobs switch embeddings mode and the abort target themselves, and restore them.
+                betweenChunks()
+                if pooled { llama_set_embeddings(context, false) }
+                if control.isCancelled { throw control.error }
+            }
             if end == tokens.count {
                 guard let row = llama_get_logits_ith(context, Int32(end - offset - 1)) else {
                     throw .engineFailure("no logits for the prefix's last token")
