@@ -6,11 +6,11 @@ Pinned dependencies (PyPI only):  pip install gguf==0.19.0 numpy==2.4.6
 
 Usage:
   python3 scripts/make_classifier_model.py --tiny OUT.gguf [--labels reward] [--seed N]
-      A tiny BERT reranker (WordPiece tokenizer, 2 layers, 32 dims, ~0.7 MB, random weights from a
+      A tiny BERT reranker (WordPiece tokenizer, 2 layers, 32 dims, 0.6 MB, random weights from a
       fixed seed). For tests: loads and scores in milliseconds, byte-identical output for a given seed.
   python3 scripts/make_classifier_model.py --tiny-causal OUT.gguf [--labels yes,no] [--seed N]
       A tiny causal reranker (qwen3 architecture, SentencePiece-style tokenizer with byte fallback,
-      2 layers, 32 dims, ~60 KB). Scores at the LAST token, the KV cache works (prefix sharing); llama.cpp
+      2 layers, 32 dims, 160 KB). Scores at the LAST token, the KV cache works (prefix sharing); llama.cpp
       applies a softmax over the labels for qwen3, so it needs at least two labels.
   python3 scripts/make_classifier_model.py --from BASE.gguf OUT.gguf [--labels good] [--seed N]
       BASE must be a gemma3 GGUF (e.g. gemma-3-270m-q4_k_m.gguf). llama.cpp's `gemma3` architecture
