@@ -107,8 +107,9 @@ struct BenchRunCommand: AsyncParsableCommand {
         let summaryPath = summary ?? stem + ".summary.json"
         let svgPath = svg ?? stem + ".svg"
         try BenchCLI.writeJSON(report, to: summaryPath)
-        let chart = SVGChart.render(
-            [SVGChart.series(from: report, metric: .pairwise)], title: ChartMetric.pairwise.title + " vs context length")
+        // The paper's length table is pairwise; a Best-of-N-only run falls back to the overall figure.
+        let metric: ChartMetric = report.total.pairCount > 0 ? .pairwise : .overall
+        let chart = SVGChart.render([SVGChart.series(from: report, metric: metric)], title: metric.title + " vs context length")
         try chart.write(toFile: svgPath, atomically: true, encoding: .utf8)
         BenchCLI.warn("wrote \(out), \(summaryPath), \(svgPath)")
     }
