@@ -24,6 +24,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+[[ -n "${OPS_KEEP:-}" ]] && trap - EXIT
 
 ok() { PASSED=$((PASSED + 1)); echo "  ok: $1"; }
 bad() { FAILED=$((FAILED + 1)); echo "  FAIL: $1"; }
