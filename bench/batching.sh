@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Issue 5 measurements on our server alone: batching, shared-context Best-of-N, overload, prefix sharing.
+# Usage: bench/batching.sh [PARTS]   (PARTS: any of a b c d, default abcd; see bench/lrbench/batching.py)
+# Output: a table on stdout and bench/results/batching-<UTC date>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
+# shellcheck source=/dev/null
+source "$LONGRM_CACHE/env.sh"
+SCRATCH=${BENCH_SCRATCH:-.build-bench-perf}
+BIN="$SCRATCH/release/longrm"
+if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
+  swift build -c release --product longrm --scratch-path "$SCRATCH"
+fi
+WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
+exec python3 -m bench.lrbench.batching --binary "$BIN" --tools "$LLAMA_TOOLS" --model "$LONGRM_DEFAULT_MODEL" \
+  --work "$WORK" --parts "${1:-abcd}"

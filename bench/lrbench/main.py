@@ -1,0 +1,163 @@
+"""bench/run.sh: our server vs llama-server, same model/threads/window, one run, one table."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+from . import servers, workloads
+from .common import Tokenizer, check_layout, floor, load_note
+from .report import append_markdown, table
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+class Env:
+    pass
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+            "loadavg_start": open("/proc/loadavg").read().split()[:3]}
+
+
+def start_pair(a, ctx, model, tag, ours_extra=(), peer_extra=()):
+    work = a.work
+    ours = servers.ours(a.binary, model, a.ours_port, ctx, f"{work}/{tag}-ours.log", extra=ours_extra)
+    peer = servers.peer(a.tools, model, a.peer_port, ctx, f"{work}/{tag}-peer.log", extra=peer_extra)
+    ours.start()
+    try:
+        peer.start()
+    except Exception:
+        ours.stop()
+        raise
+    return ours, peer
+
+
+def warm(env, judge=True):
+    """One small request each, so one-time set-up (weight repacking, first allocations) is not timed."""
+    from .http import Client
+    c = Client(env.ours_port)
+    c.post("/v1/best-of-n", {"context": "Warm-up.", "prompt": "Ready?", "responses": ["Yes.", "No."]})
+    c.close()
+    p = Client(env.peer_port)
+    if judge:
+        p.post("/completion", {"prompt": "Warm-up.", "n_predict": 1, "cache_prompt": False})
+    else:
+        p.post("/rerank", {"query": "Warm-up.", "documents": ["Yes.", "No."]})
+    p.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--tools", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--classifier-model", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--ours-port", type=int, default=18301)
+    ap.add_argument("--peer-port", type=int, default=18302)
+    ap.add_argument("--only", default="", help="comma-separated workload prefixes (for debugging the harness)")
+    a = ap.parse_args()
+    check_layout(REPO)
+    os.makedirs(a.work, exist_ok=True)
+    only = [s for s in a.only.split(",") if s]
+    want = lambda name: not only or any(name.startswith(o) for o in only)
+    started = time.time()
+    info = machine()
+    rows = []  # (name, row dict, floor size)
+
+    sizes = [2048, 8192] + ([16384, 32768] if a.full else [])
+    print(f"[bench] floor: llama-bench at {sizes} (load {load_note()})", flush=True)
+    floors, floor_cmd = floor(a.tools, a.model, sizes)
+    # The 32K workload must fit gemma-3's 32768-token training window with its prompt: its context is 31.5K.
+    fit = {2048: 2048, 8192: 8192, 16384: 16384, 32768: 32768 - 1024}
+
+    def record(name, fn, floor_size):
+        if not want(name):
+            return
+        print(f"[bench] {name} (load {load_note()})", flush=True)
+        t = time.time()
+        try:
+            row = fn()
+        except Exception as e:  # one failed workload must not lose the others' figures
+            row = {"error": str(e)[:500]}
+            print(f"[bench]   FAILED: {e}", flush=True)
+        row["load_before"] = load_note()
+        row["elapsed_s"] = round(time.time() - t, 1)
+        rows.append((name, row, floor_size))
+
+    env = Env()
+    env.ours_port, env.peer_port = a.ours_port, a.peer_port
+    ctx = 8192 + 1024
+    ours, peer = start_pair(a, ctx, a.model, "main")
+    try:
+        env.tok = Tokenizer(a.peer_port)
+        warm(env)
+        for size, order in ((2048, ("ours", "peer")), (8192, ("peer", "ours"))):
+            record(f"judge pair seq {size // 1024}K", lambda: workloads.judge(env, size, 1, order), size)
+        for size, order in ((2048, ("peer", "ours")), (8192, ("ours", "peer"))):
+            record(f"judge pair 8 clients {size // 1024}K", lambda: workloads.judge(env, size, 8, order), size)
+        for size in (2048, 8192):
+            record(f"likelihood BoN N=8 {size // 1024}K", lambda: workloads.likelihood_bon(env, size), size)
+        record("RLHF get_reward 64 calls", lambda: workloads.rlhf(env), 2048)
+        record("health x1000 (wrk c64)", lambda: workloads.health(env), None)
+        info["ours_rss_kb_main"] = ours.rss_kb()
+        info["peer_rss_kb_main"] = peer.rss_kb()
+    finally:
+        ours.stop()
+        peer.stop()
+
+    if a.full and any(want(n) for n in ("judge pair seq 16K", "judge pair seq 32K", "likelihood BoN N=8 16K", "likelihood BoN N=8 32K")):
+        ours, peer = start_pair(a, 32768, a.model, "long")
+        try:
+            env.tok = Tokenizer(a.peer_port)
+            warm(env)
+            for size in (16384, 32768):
+                record(f"judge pair seq {size // 1024}K", lambda: workloads.judge(env, fit[size], 1, ("ours", "peer")), size)
+                record(f"likelihood BoN N=8 {size // 1024}K", lambda: workloads.likelihood_bon(env, fit[size]), size)
+        finally:
+            ours.stop()
+            peer.stop()
+
+    if want("classifier"):
+        # An encoder sees a whole sequence in one micro-batch: both sides get a 4096-token batch.
+        ours, peer = start_pair(a, 4096, a.classifier_model, "cls", ours_extra=("--batch-size", "4096"),
+                                peer_extra=("--rerank", "-b", "4096", "-ub", "4096"))
+        try:
+            env.tok = Tokenizer(a.peer_port)
+            warm(env, judge=False)
+            record("classifier BoN N=8 2K", lambda: workloads.classifier_bon(env, 2048), 2048)
+        finally:
+            ours.stop()
+            peer.stop()
+
+    info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    info["wall_s"] = round(time.time() - started, 1)
+    result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info,
+              "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                       text=True).stdout.strip(),
+              "full": a.full, "floor_tok_s": floors, "floor_command": "llama-bench " + floor_cmd,
+              "servers": {"ours": "longrm serve --threads 2 --workers 1 --parallel 8 --cache-slots 4 --ctx-size C",
+                          "peer": "llama-server -t 2 -tb 2 -np 8 -c 8*C --no-kv-unified -fa off"},
+              "rows": [dict(name=n, floor_size=f, **r) for n, r, f in rows]}
+    text = table(result)
+    print(text)
+    os.makedirs(os.path.join(REPO, "bench/results"), exist_ok=True)
+    path = os.path.join(REPO, "bench/results", result["date"].replace(":", "") + ".json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"[bench] wrote {os.path.relpath(path, REPO)}")
+    if not only:
+        append_markdown(os.path.join(REPO, "docs/PERFORMANCE.md"), result, text)
+        print("[bench] appended to docs/PERFORMANCE.md")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# LongRM Serve vs llama-server on this machine, same model, threads and window, one run, one table.
+#
+# Usage: bench/run.sh [--full]            (--full adds 16K and 32K contexts; default run ~10 min on 2 idle cores)
+#   BENCH_REBUILD=1   run `swift build -c release` even when the binary exists
+#   BENCH_ONLY=a,b    only workloads whose names start with these (harness debugging; nothing appended)
+# Output: the table on stdout, bench/results/<UTC date>.json (committed), a dated section in docs/PERFORMANCE.md.
+# Needs scripts/setup.sh --with-tools to have run (~/.cache/longrm/env.sh: LLAMA_TOOLS, LONGRM_DEFAULT_MODEL), wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+full=()
+for arg in "$@"; do
+  case "$arg" in
+    --full) full=(--full) ;;
+    *) echo "usage: bench/run.sh [--full]" >&2; exit 2 ;;
+  esac
+done
+export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
+# shellcheck source=/dev/null
+source "$LONGRM_CACHE/env.sh"
+SCRATCH=${BENCH_SCRATCH:-.build-bench-perf}
+BIN="$SCRATCH/release/longrm"
+if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
+  swift build -c release --product longrm --scratch-path "$SCRATCH"
+fi
+command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
+mkdir -p "$WORK"
+CLS="$WORK/gemma-cls.gguf"
+if [[ ! -s "$CLS" ]]; then
+  python3 scripts/make_classifier_model.py --from "$LONGRM_DEFAULT_MODEL" "$CLS.tmp" && mv "$CLS.tmp" "$CLS"
+fi
+exec python3 -m bench.lrbench.main "${full[@]}" --binary "$BIN" --tools "$LLAMA_TOOLS" \
+  --model "$LONGRM_DEFAULT_MODEL" --classifier-model "$CLS" --work "$WORK" --only "${BENCH_ONLY:-}"
