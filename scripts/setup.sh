@@ -3,6 +3,7 @@
 # model, all into a cache outside the repository. Idempotent: each step leaves a stamp and is skipped next time.
 # Usage: scripts/setup.sh [--with-tools]   (tools = llama-server and llama-bench, for benchmarks)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 LLAMA_PY_VERSION=0.3.36
 LLAMA_PY_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
@@ -100,10 +101,25 @@ if ! sha_ok "$MODEL" "$MODEL_SHA256"; then
   rm -rf "$tmp"
 fi
 
+CURRENT_STEP="classifier test models"
+# Tiny seeded GGUF classifiers (scripts/make_classifier_model.py) so the classifier path is tested fast.
+VENV="$CACHE/venv"
+TEST_MODELS="$CACHE/test-models"
+if [[ ! -f "$TEST_MODELS/.stamp-v1" ]]; then
+  step "generating the tiny classifier test models"
+  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" || fail "python3 -m venv failed: install python3-venv"
+  "$VENV/bin/python" -m pip install --quiet gguf==0.19.0 numpy==2.4.6 || fail "pip install gguf numpy failed: is PyPI reachable?"
+  mkdir -p "$TEST_MODELS"
+  "$VENV/bin/python" scripts/make_classifier_model.py --tiny "$TEST_MODELS/tiny-bert-cls.gguf" >/dev/null
+  "$VENV/bin/python" scripts/make_classifier_model.py --tiny-causal "$TEST_MODELS/tiny-causal-cls.gguf" >/dev/null
+  touch "$TEST_MODELS/.stamp-v1"
+fi
+
 # One file the Makefile and Package.swift read, so the paths live in one place.
 cat > "$CACHE/env.sh" <<ENV
 LLAMA_PREFIX=$PREFIX
 LLAMA_TOOLS=$TOOLS
 LONGRM_DEFAULT_MODEL=$MODEL
+LONGRM_TEST_MODELS=$TEST_MODELS
 ENV
 step "ready: llama.cpp in $PREFIX, model $MODEL"
