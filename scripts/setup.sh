@@ -18,6 +18,10 @@ CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 LLAMA_FLAVOR=avx2
 LLAMA_CPU_FLAGS=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
 LLAMA_DIR="$CACHE/llama.cpp-$LLAMA_PY_VERSION-${LLAMA_PY_SHA256:0:12}-$LLAMA_FLAVOR"
+# Extra CMake arguments for the library, after the flavour's (a later -D wins): -DGGML_CUDA=ON for GPU hosts,
+# -DGGML_AVX2=OFF ... for older CPUs (docs/OPERATIONS.md). The library is rebuilt when they change.
+LLAMA_EXTRA_ARGS=${LONGRM_LLAMA_CMAKE_ARGS:-}
+read -r -a LLAMA_EXTRA_FLAGS <<< "$LLAMA_EXTRA_ARGS"
 MODEL_DIR="$CACHE/models"
 WITH_TOOLS=0
 [[ "${1:-}" == "--with-tools" ]] && WITH_TOOLS=1
@@ -62,14 +66,17 @@ fi
 CURRENT_STEP="llama.cpp library build"
 PREFIX="$LLAMA_DIR/install"
 JOBS=$(nproc)
-if [[ ! -f "$PREFIX/.stamp" ]]; then
-  step "building libllama (about 3 minutes on 2 cores)"
+if [[ ! -f "$PREFIX/.stamp" || "$(cat "$PREFIX/.stamp")" != "$LLAMA_EXTRA_ARGS" ]]; then
+  step "building libllama (about 3 minutes on 2 cores)${LLAMA_EXTRA_ARGS:+ with $LLAMA_EXTRA_ARGS}"
+  # Arguments changed: start clean, since a CMake cache keeps the options of the previous build.
+  [[ -f "$PREFIX/.stamp" ]] && rm -rf "$LLAMA_DIR/build-lib" "$PREFIX"
   cmake -S "$SRC" -B "$LLAMA_DIR/build-lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON "${LLAMA_CPU_FLAGS[@]}" \
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-    -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_RPATH='$ORIGIN' >/dev/null
+    -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_RPATH='$ORIGIN' \
+    "${LLAMA_EXTRA_FLAGS[@]}" >/dev/null
   cmake --build "$LLAMA_DIR/build-lib" --target llama -j "$JOBS" >/dev/null
   cmake --install "$LLAMA_DIR/build-lib" >/dev/null
-  touch "$PREFIX/.stamp"
+  printf '%s' "$LLAMA_EXTRA_ARGS" > "$PREFIX/.stamp"
 fi
 
 CURRENT_STEP="llama.cpp tools build"

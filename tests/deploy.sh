@@ -34,10 +34,17 @@ install_tools() {
   command -v systemd-analyze >/dev/null || need+=(systemd)
   command -v openssl >/dev/null || need+=(openssl)
   if ((${#need[@]})); then
-    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    local sudo="" policy=/usr/sbin/policy-rc.d made_policy=0
+    [[ $(id -u) -ne 0 ]] && sudo=sudo
+    # The nginx package starts a server on port 80 after installing unless a policy says no: only the tests'
+    # own nginx may run, so deny service starts for the length of the install (Debian's documented hook).
+    if [[ ! -e $policy ]]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null && $sudo chmod 755 $policy && made_policy=1
+    fi
     $sudo apt-get update -qq >/dev/null 2>&1
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
       || echo "deploy: apt-get install ${need[*]} failed; the checks that need them will fail"
+    ((made_policy)) && $sudo rm -f $policy
   fi
   if [[ "$(cat "$VENV/.pins" 2>/dev/null)" != "$PY_PINS" ]]; then
     rm -rf "$VENV"
