@@ -21,6 +21,11 @@ struct ServeCommand: AsyncParsableCommand {
             LONGRM_MAX_QUEUE_REQUESTS; on/off flags take 1/true/yes/on or 0/false/no/off) or in a --config file \
             (JSON object or 'key = value' lines, keys as the flag names). A flag wins over its variable, which wins \
             over the file. Invalid values exit with status 2.
+
+            Signals: SIGTERM or SIGINT drains (/ready answers 503 at once, new connections are refused, requests in \
+            flight get --drain-timeout-ms, then are cancelled) and exits 0. A second SIGTERM/SIGINT, or SIGHUP, stops \
+            at once (requests in flight are cancelled) and also exits 0. Exit status 2: bad settings, a model that \
+            cannot be loaded, or an address that cannot be bound.
             """)
 
     typealias S = ServeSettings
