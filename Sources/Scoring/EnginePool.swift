@@ -55,6 +55,8 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         for worker in 0..<configuration.workers {
             try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
+                    // Linux names a thread only from inside it; otherwise it inherits its creator's name.
+                    Thread.current.name = "longrm-engine-\(worker)"
                     let session: Session
                     do {
                         session = try Session(model: model, configuration: configuration)
@@ -65,7 +67,6 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                     ready.resume()
                     pool.work(worker: worker, session: session)
                 }
-                thread.name = "longrm-engine-\(worker)"
                 thread.stackSize = 16 << 20
                 pool.condition.withLock { pool.threads.append(thread) }
                 thread.start()

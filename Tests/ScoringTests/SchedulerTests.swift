@@ -82,7 +82,11 @@ import Testing
         cache.insert(tokens: [2], sequence: 1, nextTokenLogits: [], protecting: [])
         _ = cache.exact([1])  // 0 is now the most recent
         #expect(cache.acquire(protecting: []) == 1)
-        #expect(cache.acquire(protecting: [0]) == nil)
+        // Sequence 1's entry was evicted by that acquire, so it is free again until re-inserted.
+        #expect(cache.acquire(protecting: [0]) == 1)
+        cache.insert(tokens: [2], sequence: 1, nextTokenLogits: [], protecting: [])
+        #expect(cache.acquire(protecting: [0, 1]) == nil)
+        #expect(cache.acquire(protecting: [1]) == 0)
     }
 
     @Test func tokenBudgetEvicts() {
