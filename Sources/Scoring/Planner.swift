@@ -20,7 +20,11 @@ struct Planner {
             throw .invalidRequest(field: "normalize",
                                   reason: "\"\(normalization.rawValue)\" does not apply to method \(options.method.rawValue)")
         }
-        let responses = request.responses.map { tokenize([.content(PromptLayout.responseText($0, input: request.input, model: model))]) }
+        let responses = request.responses.map { response -> [Int32] in
+            let text = PromptLayout.responseText(response, input: request.input, model: model)
+            if case .raw = request.input { return tokenize([.template(text)]) }
+            return tokenize([.content(text)])
+        }
         if let empty = responses.firstIndex(where: \.isEmpty) {
             throw .invalidRequest(field: "responses[\(empty)]", reason: "must not be empty")
         }

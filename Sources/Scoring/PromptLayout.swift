@@ -49,7 +49,8 @@ enum PromptLayout {
             let last = (rendered.last ?? []) + [.scaffold("Assistant:")]
             return head.isEmpty ? [last] : [head, last]
         case .raw(let text):
-            return [[.content(text)]]
+            // Already rendered by the trainer's chat template: its markup must become special tokens.
+            return [[.template(text)]]
         }
     }
 
