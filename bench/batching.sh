@@ -2,6 +2,7 @@
 # Issue 5 measurements on our server alone: batching, shared-context Best-of-N, overload, prefix sharing.
 # Usage: bench/batching.sh [PARTS]   (PARTS: any of a b c d, default abcd; see bench/lrbench/batching.py)
 # Output: a table on stdout and bench/results/batching-<UTC date>.json.
+#   BATCHING_SCALE=0.25  all context sizes × 0.25 (harness debugging only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
@@ -14,4 +15,4 @@ if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
 fi
 WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
 exec python3 -m bench.lrbench.batching --binary "$BIN" --tools "$LLAMA_TOOLS" --model "$LONGRM_DEFAULT_MODEL" \
-  --work "$WORK" --parts "${1:-abcd}"
+  --work "$WORK" --parts "${1:-abcd}" --scale "${BATCHING_SCALE:-1}"

@@ -4,6 +4,7 @@
 # Usage: bench/run.sh [--full]            (--full adds 16K and 32K contexts; default run ~10 min on 2 idle cores)
 #   BENCH_REBUILD=1   run `swift build -c release` even when the binary exists
 #   BENCH_ONLY=a,b    only workloads whose names start with these (harness debugging; nothing appended)
+#   BENCH_SIZES=s,l   the two context sizes instead of 2048,8192 (harness debugging; nothing appended)
 # Output: the table on stdout, bench/results/<UTC date>.json (committed), a dated section in docs/PERFORMANCE.md.
 # Needs scripts/setup.sh --with-tools to have run (~/.cache/longrm/env.sh: LLAMA_TOOLS, LONGRM_DEFAULT_MODEL), wrk.
 set -euo pipefail
@@ -31,4 +32,5 @@ if [[ ! -s "$CLS" ]]; then
   python3 scripts/make_classifier_model.py --from "$LONGRM_DEFAULT_MODEL" "$CLS.tmp" && mv "$CLS.tmp" "$CLS"
 fi
 exec python3 -m bench.lrbench.main "${full[@]}" --binary "$BIN" --tools "$LLAMA_TOOLS" \
-  --model "$LONGRM_DEFAULT_MODEL" --classifier-model "$CLS" --work "$WORK" --only "${BENCH_ONLY:-}"
+  --model "$LONGRM_DEFAULT_MODEL" --classifier-model "$CLS" --work "$WORK" --only "${BENCH_ONLY:-}" \
+  --sizes "${BENCH_SIZES:-2048,8192}"

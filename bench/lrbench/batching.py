@@ -16,6 +16,12 @@ import statistics
 import sys
 import time
 
+SCALE = [1.0]  # context sizes × this (bench/batching.sh: BATCHING_SCALE, for harness debugging only)
+
+
+def sized(n):
+    return max(256, int(n * SCALE[0]))
+
 from . import inputs, servers
 from .common import Tokenizer, load_note, run_clients
 from .servers import metric
@@ -34,8 +40,8 @@ def pairwise_body(ctx, k):
 
 
 def part_a(port, tok):
-    seq_ctx = [inputs.make_context(tok, 1024, f"batch-a-seq-{i}") for i in range(32)]
-    con_ctx = [inputs.make_context(tok, 1024, f"batch-a-con-{i}") for i in range(32)]
+    seq_ctx = [inputs.make_context(tok, sized(1024), f"batch-a-seq-{i}") for i in range(32)]
+    con_ctx = [inputs.make_context(tok, sized(1024), f"batch-a-con-{i}") for i in range(32)]
     seq_jobs = [lambda c, x=x: c.post("/v1/pairwise", pairwise_body(x, 0))[1] for x in seq_ctx]
     con_jobs = [lambda c, x=x: c.post("/v1/pairwise", pairwise_body(x, 0))[1] for x in con_ctx]
     b0 = metric(port, "longrm_engine_batches_total")
@@ -51,8 +57,8 @@ def part_a(port, tok):
 
 
 def part_b(port, tok):
-    cold_ctx = inputs.make_context(tok, 4096, "batch-b-cold")
-    shared = inputs.make_context(tok, 4096, "batch-b-shared")
+    cold_ctx = inputs.make_context(tok, sized(4096), "batch-b-cold")
+    shared = inputs.make_context(tok, sized(4096), "batch-b-shared")
 
     def bon(ctx, k):
         question, responses = inputs.candidates(ctx, k, 4)
@@ -99,10 +105,10 @@ def part_c(binary, model, port, tok, work, ctx_size):
         raw_request(port, warm, 120)
         time.sleep(1)
         baseline = srv.rss_kb()
-        timeout_ms = 4000
+        timeout_ms = 6000
         rounds = []
         for rnd in range(2):
-            contexts = [inputs.make_context(tok, 512, f"batch-c-{rnd}-{i}") for i in range(40)]
+            contexts = [inputs.make_context(tok, sized(512), f"batch-c-{rnd}-{i}") for i in range(40)]
             jobs = []
             for x in contexts:
                 question, responses = inputs.candidates(x, 0, 4)
@@ -119,7 +125,7 @@ def part_c(binary, model, port, tok, work, ctx_size):
             rounds.append({"sent": len(jobs), "statuses": counts, "answered_once": sum(1 for st, _ in results if len(st) == 1),
                            "unexpected": sum(1 for st, _ in results if len(st) != 1 or st[0] not in (200, 429, 504)),
                            "later_than_deadline_plus_2s": late, "max_latency_s": max(el for _, el in results),
-                           "wall_s": wall, "rss_peak_kb": peak, "rss_after_kb": srv.rss_kb()})
+                           "wall_s": wall, "rss_end_of_burst_kb": peak, "rss_after_kb": srv.rss_kb()})
         return {"max_queue_requests": 4, "timeout_ms": timeout_ms, "rss_baseline_kb": baseline, "rounds": rounds}
     finally:
         srv.stop()
@@ -134,7 +140,7 @@ def part_d(binary, model, port, tok, work, ctx_size, sizes):
         for p in (port, port + 1):
             run_clients(p, [lambda c: c.post("/v1/best-of-n", {"context": "Warm-up.", "prompt": "Ready?", "responses": ["Yes.", "No."]})], 1)
         for size in sizes:
-            ctx = inputs.make_context(tok, size, "batch-d")
+            ctx = inputs.make_context(tok, sized(size), "batch-d")
             question, responses = inputs.candidates(ctx, 0, 8)
             body = {"context": ctx.text, "prompt": question, "responses": responses}
             row = {"context_tokens": ctx.tokens}
@@ -174,8 +180,8 @@ def table(r):
             lines += [f"(c) overload round {i + 1}: {rd['sent']} at once, queue 4, timeout {c['timeout_ms']} ms | statuses | "
                       f"{rd['statuses']}; answered once {rd['answered_once']}/{rd['sent']}; unexpected {rd['unexpected']}; "
                       f"past deadline+2s {rd['later_than_deadline_plus_2s']}; max latency {rd['max_latency_s']:.2f} s",
-                      f"(c) | VmRSS baseline / peak / 3 s after (MiB) | {c['rss_baseline_kb'] / 1024:.0f} / "
-                      f"{rd['rss_peak_kb'] / 1024:.0f} / {rd['rss_after_kb'] / 1024:.0f}"]
+                      f"(c) | VmRSS baseline / end of burst / 3 s after (MiB) | {c['rss_baseline_kb'] / 1024:.0f} / "
+                      f"{rd['rss_end_of_burst_kb'] / 1024:.0f} / {rd['rss_after_kb'] / 1024:.0f}"]
     for size, d in (r.get("d") or {}).items():
         lines += [f"(d) BoN N=8 at {size} ({d['context_tokens']} tok) | unshared / shared (s) | "
                   f"{d['unshared_s']:.1f} / {d['shared_s']:.1f} = ratio {d['ratio']:.2f}",
@@ -192,11 +198,13 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--port", type=int, default=18401)
     ap.add_argument("--parts", default="abcd")
+    ap.add_argument("--scale", type=float, default=1.0)
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
+    SCALE[0] = a.scale
     ctx_size = 8192 + 1024
     tok_server = servers.peer(a.tools, a.model, a.port + 9, 2048, f"{a.work}/batching-tokenizer.log", parallel=1).start()
-    result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "scale": a.scale,
               "loadavg_start": open("/proc/loadavg").read().split()[:3]}
     try:
         tok = Tokenizer(a.port + 9)

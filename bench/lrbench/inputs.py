@@ -51,10 +51,10 @@ def make_context(tokenize, target_tokens, seed):
     rng = random.Random(f"longrm-bench-{seed}-{target_tokens}")
     paragraphs, facts, total = [], [], 0
     while True:
-        if len(paragraphs) % 4 == 1:
+        if len(paragraphs) % 4 == 0:
             f = fact(len(facts) * 7 + 3, rng)
             facts.append(f)
-            p = paragraph(rng) + " " + f[0] + " " + paragraph(rng)
+            p = paragraph(rng) + " " + f[0]
         else:
             p = paragraph(rng)
         n = len(tokenize("\n\n" + p))
@@ -64,6 +64,8 @@ def make_context(tokenize, target_tokens, seed):
         total += n
     text = "\n\n".join(paragraphs)
     facts = [f for f in facts if f[0] in text]
+    if not facts:
+        raise ValueError(f"context of {target_tokens} tokens too small to hold a fact")
     return Context(text, len(tokenize(text)), facts)
 
 

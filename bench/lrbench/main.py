@@ -64,6 +64,7 @@ def main():
     ap.add_argument("--ours-port", type=int, default=18301)
     ap.add_argument("--peer-port", type=int, default=18302)
     ap.add_argument("--only", default="", help="comma-separated workload prefixes (for debugging the harness)")
+    ap.add_argument("--sizes", default="2048,8192", help="the two context sizes of the default run (debugging: smaller)")
     a = ap.parse_args()
     check_layout(REPO)
     os.makedirs(a.work, exist_ok=True)
@@ -73,7 +74,8 @@ def main():
     info = machine()
     rows = []  # (name, row dict, floor size)
 
-    sizes = [2048, 8192] + ([16384, 32768] if a.full else [])
+    small, large = (int(x) for x in a.sizes.split(","))
+    sizes = [small, large] + ([16384, 32768] if a.full else [])
     print(f"[bench] floor: llama-bench at {sizes} (load {load_note()})", flush=True)
     floors, floor_cmd = floor(a.tools, a.model, sizes)
     # The 32K workload must fit gemma-3's 32768-token training window with its prompt: its context is 31.5K.
@@ -95,18 +97,19 @@ def main():
 
     env = Env()
     env.ours_port, env.peer_port = a.ours_port, a.peer_port
-    ctx = 8192 + 1024
+    ctx = large + 1024
+    label = lambda size: f"{size // 1024}K" if size % 1024 == 0 else str(size)
     ours, peer = start_pair(a, ctx, a.model, "main")
     try:
         env.tok = Tokenizer(a.peer_port)
         warm(env)
-        for size, order in ((2048, ("ours", "peer")), (8192, ("peer", "ours"))):
-            record(f"judge pair seq {size // 1024}K", lambda: workloads.judge(env, size, 1, order), size)
-        for size, order in ((2048, ("peer", "ours")), (8192, ("ours", "peer"))):
-            record(f"judge pair 8 clients {size // 1024}K", lambda: workloads.judge(env, size, 8, order), size)
-        for size in (2048, 8192):
-            record(f"likelihood BoN N=8 {size // 1024}K", lambda: workloads.likelihood_bon(env, size), size)
-        record("RLHF get_reward 64 calls", lambda: workloads.rlhf(env), 2048)
+        for size, order in ((small, ("ours", "peer")), (large, ("peer", "ours"))):
+            record(f"judge pair seq {label(size)}", lambda: workloads.judge(env, size, 1, order), size)
+        for size, order in ((small, ("peer", "ours")), (large, ("ours", "peer"))):
+            record(f"judge pair 8 clients {label(size)}", lambda: workloads.judge(env, size, 8, order), size)
+        for size in (small, large):
+            record(f"likelihood BoN N=8 {label(size)}", lambda: workloads.likelihood_bon(env, size), size)
+        record("RLHF get_reward 64 calls", lambda: workloads.rlhf(env, prompt_tokens=small // 2), small)
         record("health x1000 (wrk c64)", lambda: workloads.health(env), None)
         info["ours_rss_kb_main"] = ours.rss_kb()
         info["peer_rss_kb_main"] = peer.rss_kb()
@@ -133,7 +136,7 @@ def main():
         try:
             env.tok = Tokenizer(a.peer_port)
             warm(env, judge=False)
-            record("classifier BoN N=8 2K", lambda: workloads.classifier_bon(env, 2048), 2048)
+            record(f"classifier BoN N=8 {label(small)}", lambda: workloads.classifier_bon(env, small), small)
         finally:
             ours.stop()
             peer.stop()
@@ -154,7 +157,7 @@ def main():
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
     print(f"[bench] wrote {os.path.relpath(path, REPO)}")
-    if not only:
+    if not only and a.sizes == "2048,8192":
         append_markdown(os.path.join(REPO, "docs/PERFORMANCE.md"), result, text)
         print("[bench] appended to docs/PERFORMANCE.md")
 
