@@ -33,7 +33,7 @@ import Testing
         #expect(scorer.methods == [.classifier], "an encoder offers only the classifier")
         #expect(scorer.model.classifierLabels == ["reward"])
         let result = try await scorer.bestOfN(Self.request)
-        #expect(result.rewards.allSatisfy(\.isFinite))
+        #expect(result.rewards.allSatisfy { $0.isFinite })
         #expect(Set(result.rewards).count == 3, "different responses should score differently: \(result.rewards)")
         let again = try await scorer.bestOfN(Self.request)
         #expect(again.rewards == result.rewards)
