@@ -19,13 +19,13 @@ struct ConfigFile: Sendable {
             ? try parseJSON(data, path: path)
             : try parseLines(text, path: path)
         var values: [String: String] = [:]
-        for (where_, key, value) in pairs {
+        for (location, key, value) in pairs {
             let flag = normalize(key)
             guard knownFlags.contains(flag) else {
-                throw ConfigError(description: "unknown setting '\(key)' in \(path) \(where_)")
+                throw ConfigError(description: "unknown setting '\(key)' in \(path) \(location)")
             }
             guard values[flag] == nil else {
-                throw ConfigError(description: "setting '\(key)' appears twice in \(path) (\(where_))")
+                throw ConfigError(description: "setting '\(key)' appears twice in \(path) (\(location))")
             }
             values[flag] = value
         }
