@@ -79,8 +79,8 @@ public struct Synthesizer {
     public var depth: DepthChoice
     public var seed: UInt64
     public var tolerance: Double
-    public var systemPrompt =
-        "You are a careful assistant. Answer the question using only the information in the document."
+    public var instruction =
+        "You are a careful assistant. Answer the question using only the information in the document below."
 
     public init(depth: DepthChoice, seed: UInt64, tolerance: Double = 0.02) {
         self.depth = depth
@@ -88,8 +88,15 @@ public struct Synthesizer {
         self.tolerance = tolerance
     }
 
-    public func userMessage(context: String, question: String) -> String {
-        "Read the document below, then answer the question after it.\n\n<document>\n\(context)\n</document>\n\nQuestion: \(question)"
+    /// The document goes in the system message and the question alone in the last one. The server treats
+    /// everything before the last message as context: it caches it across questions, and the "lift"
+    /// normalisation's baseline (the last message without the rest) is then the question without the document.
+    /// System-then-user also keeps chat templates that require alternating turns happy.
+    public func messages(context: String, question: String) -> [ChatMessage] {
+        [
+            ChatMessage(role: "system", content: "\(instruction)\n\n<document>\n\(context)\n</document>"),
+            ChatMessage(role: "user", content: "Question: \(question)"),
+        ]
     }
 
     /// One record for `short` at `length` tokens. `makeFiller` gets the record's own generator so the
@@ -108,10 +115,7 @@ public struct Synthesizer {
         }
         var filler = makeFiller(&generator)
         let builder = LongContextBuilder(target: length, tolerance: tolerance) { context in
-            [
-                ChatMessage(role: "system", content: systemPrompt),
-                ChatMessage(role: "user", content: userMessage(context: context, question: short.prompt)),
-            ]
+            messages(context: context, question: short.prompt)
         }
         let built = try builder.build(insertions: insertions, filler: &filler, counter: counter)
         var fields: [String: JSONValue] = [

@@ -20,7 +20,7 @@ import Testing
         for (index, record) in records.enumerated() {
             let chosen = try #require(record["chosen"]?.stringValue)
             let rejected = try #require(record["rejected"]?.stringValue)
-            let context = try #require(record["prompt_template"]?.arrayValue?.last?["content"]?.stringValue)
+            let context = try #require(record["prompt_template"]?.arrayValue?.first?["content"]?.stringValue)
             #expect(record["task"]?.stringValue == "Grounding")
             #expect(chosen != rejected)
             #expect(context.contains(chosen))

@@ -16,7 +16,7 @@ import Testing
     })
 
     func context(of record: JSONValue) throws -> String {
-        let user = try #require(record["prompt_template"]?.arrayValue?.last?["content"]?.stringValue)
+        let user = try #require(record["prompt_template"]?.arrayValue?.first?["content"]?.stringValue)
         let start = try #require(user.range(of: "<document>\n"))
         let end = try #require(user.range(of: "\n</document>"))
         return String(user[start.upperBound..<end.lowerBound])
@@ -37,6 +37,10 @@ import Testing
         }
         let tokens = try promptTokens(record)
         #expect(abs(Double(tokens - length)) <= 0.02 * Double(length))
+        // The question alone is the last message (the server's context is everything before it).
+        let messages = try #require(record["prompt_template"]?.arrayValue)
+        #expect(messages.map { $0["role"]?.stringValue } == ["system", "user"])
+        #expect(messages[1]["content"]?.stringValue == "Question: \(short.prompt)")
         #expect(record["n_tokens"]?.doubleValue == Double(tokens))
         #expect(record["ctx_length_for_length"]?.stringValue == LengthBucket.label(tokens: length))
         #expect(record["tasktype"]?.stringValue == "PairWise")
