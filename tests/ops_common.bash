@@ -21,10 +21,10 @@ STARTED_PIDS=()
 cleanup() {
   local pid
   for pid in "${STARTED_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  rm -rf "$WORK"
+  # OPS_KEEP=1 keeps the logs for a look after a failure.
+  if [[ -n "${OPS_KEEP:-}" ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-[[ -n "${OPS_KEEP:-}" ]] && trap - EXIT
 
 ok() { PASSED=$((PASSED + 1)); echo "  ok: $1"; }
 bad() { FAILED=$((FAILED + 1)); echo "  FAIL: $1"; }
