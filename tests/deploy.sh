@@ -190,6 +190,17 @@ rules_metrics_exported() {
   return $bad
 }
 
+# The settings each deployment passes are ones `longrm serve --check-config` accepts and reads (no model load).
+# Needs a built binary: scripts/test.sh builds one before running this; LONGRM_BIN names another.
+settings_accepted() {
+  local bin=${LONGRM_BIN:-}
+  [[ -n "$bin" ]] || bin="$(swift build --show-bin-path 2>/dev/null)/longrm"
+  [[ -x "$bin" ]] || { echo "no longrm binary at $bin: run swift build first (scripts/test.sh does)"; return 1; }
+  [[ -s "$WORK/rendered.yaml" ]] || { echo "no rendered manifests (kustomize build failed)"; return 1; }
+  "$VENV/bin/python" deploy/checks/settings_consumed.py "$bin" "$WORK/rendered.yaml" \
+    deploy/systemd/longrm.service deploy/Containerfile
+}
+
 # The build context paths the Containerfile copies exist, and setup.sh takes the cmake arguments it passes.
 containerfile_inputs() {
   local src bad=0
@@ -225,6 +236,9 @@ check "nginx -t: longrm.conf with a self-signed certificate" nginx_tls
 check "nginx -t: longrm-test.conf.template with ports substituted" nginx_template
 check "test template proxies as longrm.conf does" nginx_parity
 check "nginx in front of two stub replicas (affinity, keep-alive, fail-over)" nginx_stub_replicas
+
+echo "==> deploy: settings"
+check "longrm serve --check-config accepts and reads every LONGRM_* setting (k8s, systemd, image)" settings_accepted
 
 echo "==> deploy: Prometheus rules"
 check "promtool check rules longrm-rules.yaml" promtool check rules deploy/prometheus/longrm-rules.yaml
