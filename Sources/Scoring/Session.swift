@@ -122,7 +122,7 @@ final class Session {
                     computed[item.job] += item.tokens.count
                 }
             } catch {
-                for item in live { failures[item.job] = error }
+                for item in live { failures[item.job] = error == .cancelled ? jobs[item.job].control.error : error }
             }
         }
 
