@@ -18,7 +18,10 @@ for arg in "$@"; do
 done
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 # shellcheck source=/dev/null
-source "$LONGRM_CACHE/env.sh"
+[[ -f "$LONGRM_CACHE/env.sh" ]] && source "$LONGRM_CACHE/env.sh"
+LONGRM_DEFAULT_MODEL=${LONGRM_DEFAULT_MODEL:-$LONGRM_CACHE/models/gemma-3-270m-q4_k_m.gguf}
+LLAMA_TOOLS=${LLAMA_TOOLS:-$(ls -d "$LONGRM_CACHE"/llama.cpp-*-avx2/build-tools/bin 2>/dev/null | head -1)}
+[[ -x "$LLAMA_TOOLS/llama-server" ]] || { echo "bench: no llama-server (run scripts/setup.sh --with-tools)" >&2; exit 1; }
 SCRATCH=${BENCH_SCRATCH:-.build-bench-perf}
 BIN="$SCRATCH/release/longrm"
 if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then

@@ -5,7 +5,7 @@
 (c) overload: --max-queue-requests 4, 40 concurrent requests with timeout_ms: every one answered exactly once,
     with 200, 429 or 504, within its deadline; VmRSS back to baseline afterwards.
 (d) shared prefix vs --no-prefix-sharing: Best-of-N N=8 at 2K and 8K.
-Tokens are counted by a small llama-server on the same GGUF (/tokenize only).
+Tokens are counted by our own tokenizer (a second server with a 32-token window: see OursTokenCounter).
 """
 import argparse
 import datetime
@@ -23,7 +23,7 @@ def sized(n):
     return max(256, int(n * SCALE[0]))
 
 from . import inputs, servers
-from .common import Tokenizer, load_note, run_clients
+from .common import OursTokenCounter, load_note, run_clients
 from .servers import metric
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -193,7 +193,6 @@ def table(r):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--tools", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--port", type=int, default=18401)
@@ -203,11 +202,11 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     SCALE[0] = a.scale
     ctx_size = 8192 + 1024
-    tok_server = servers.peer(a.tools, a.model, a.port + 9, 2048, f"{a.work}/batching-tokenizer.log", parallel=1).start()
+    tok_server = servers.ours(a.binary, a.model, a.port + 9, 32, f"{a.work}/batching-tokenizer.log").start()
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "scale": a.scale,
               "loadavg_start": open("/proc/loadavg").read().split()[:3]}
     try:
-        tok = Tokenizer(a.port + 9)
+        tok = OursTokenCounter(a.port + 9)
         if "a" in a.parts or "b" in a.parts:
             srv = servers.ours(a.binary, a.model, a.port, ctx_size, f"{a.work}/batching-main.log").start()
             try:

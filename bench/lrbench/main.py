@@ -76,8 +76,6 @@ def main():
 
     small, large = (int(x) for x in a.sizes.split(","))
     sizes = [small, large] + ([16384, 32768] if a.full else [])
-    print(f"[bench] floor: llama-bench at {sizes} (load {load_note()})", flush=True)
-    floors, floor_cmd = floor(a.tools, a.model, sizes)
     # The 32K workload must fit gemma-3's 32768-token training window with its prompt: its context is 31.5K.
     fit = {2048: 2048, 8192: 8192, 16384: 16384, 32768: 32768 - 1024}
 
@@ -141,6 +139,13 @@ def main():
             ours.stop()
             peer.stop()
 
+    # The floor runs last, on the same (noisy) machine, with both servers stopped.
+    print(f"[bench] floor: llama-bench at {sizes} (load {load_note()})", flush=True)
+    try:
+        floors, floor_cmd = floor(a.tools, a.model, sizes)
+    except Exception as e:  # a missing llama-bench leaves the floor columns empty, not the whole run lost
+        print(f"[bench]   floor FAILED: {e}", flush=True)
+        floors, floor_cmd = {}, f"(failed: {str(e)[:200]})"
     info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     info["wall_s"] = round(time.time() - started, 1)
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info,
