@@ -25,6 +25,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Decode the shared prefix once and copy its KV to every candidate (on), or decode every candidate with
     /// its own copy of the prefix (off: the slow reference, for benchmarks and the numerics test).
     public var sharePrefix: Bool = true
+    /// Layers offloaded to a GPU backend (-1 = all). 0 on CPU-only builds.
+    public var gpuLayers: Int = 0
 
     public init(contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
                 cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,

@@ -21,12 +21,12 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     let endTokens: [Int32]
     public let loadSeconds: Double
 
-    public init(path: String, useExtraBuffers: Bool = true) throws(ScoringError) {
+    public init(path: String, useExtraBuffers: Bool = true, gpuLayers: Int = 0) throws(ScoringError) {
         LlamaBackend.ensureInitialized()
         try Model.checkFile(path)
         let started = Date()
         var params = llama_model_default_params()
-        params.n_gpu_layers = 0
+        params.n_gpu_layers = Int32(gpuLayers)
         params.use_extra_bufts = useExtraBuffers
         guard let model = llama_model_load_from_file(path, params) else {
             throw .modelLoadFailed("llama.cpp could not load \(path): not a valid GGUF model for this engine")

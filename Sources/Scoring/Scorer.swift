@@ -20,7 +20,7 @@ public final class Scorer: Sendable {
     public static func load(modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
                             queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits()) async throws(ScoringError) -> Scorer {
         let configuration = try configuration.validated()
-        let model = try Model(path: modelPath, useExtraBuffers: configuration.repackWeights)
+        let model = try Model(path: modelPath, useExtraBuffers: configuration.repackWeights, gpuLayers: configuration.gpuLayers)
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
             return Scorer(model: model, configuration: configuration, pool: pool)

@@ -31,6 +31,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(ServeSettings.microBatchSize.flag), help: ServeSettings.microBatchSize.help)
     var microBatchSize: String?
 
+    @Option(name: .customLong(ServeSettings.gpuLayers.flag), help: ServeSettings.gpuLayers.help)
+    var gpuLayers: String?
+
     @Flag(name: .customLong(ServeSettings.flashAttention.flag), help: ServeSettings.flashAttention.help)
     var flashAttention = false
 
@@ -53,6 +56,7 @@ struct EngineOptions: ParsableArguments {
         c.cacheTokens = try r.int(S.cacheTokens, cli: cacheTokens, default: c.cacheTokens, range: 0...Int.max)
         c.batchSize = try r.int(S.batchSize, cli: batchSize, default: c.batchSize, range: 32...Int(Int32.max))
         c.microBatchSize = try r.int(S.microBatchSize, cli: microBatchSize, default: c.microBatchSize, range: 32...Int(Int32.max))
+        c.gpuLayers = try r.int(S.gpuLayers, cli: gpuLayers, default: c.gpuLayers, range: -1...10_000)
         c.flashAttention = try r.bool(S.flashAttention, cli: flashAttention, default: c.flashAttention)
         c.repackWeights = !(try r.bool(S.noRepack, cli: noRepack, default: !c.repackWeights))
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
