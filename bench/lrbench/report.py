@@ -18,13 +18,14 @@ def rows(result):
         ours, peer = r.get("ours_s"), r.get("peer_s")
         speedup = peer / ours if ours and peer else None
         eff = r["ours_computed"] / ours if ours and r.get("ours_computed") else None
-        fl = result["floor_tok_s"].get(r["floor_size"]) if r.get("floor_size") else None
+        floors = {int(k): v for k, v in result["floor_tok_s"].items()}  # JSON turns the keys into strings
+        fl = floors.get(r["floor_size"]) if r.get("floor_size") else None
         note = []
         if "agreement_max_abs_diff" in r and r["agreement_max_abs_diff"] is not None:
-            note.append(f"|ΔP(A)|≤{r['agreement_max_abs_diff']:.3g} ({r['agreement_pairs']} pairs)")
+            note.append(f"max ΔP(A) {r['agreement_max_abs_diff']:.3g} ({r['agreement_pairs']} pairs)")
         if "exact_layout_max_abs_diff" in r:
-            note.append(f"|Δscore|≤{r['exact_layout_max_abs_diff']:.3g} same tokens, "
-                        f"≤{r['bon_layout_max_abs_diff']:.3g} BoN (scale {r['score_scale']:.3g})")
+            note.append(f"max Δscore {r['exact_layout_max_abs_diff']:.3g} same tokens, "
+                        f"{r['bon_layout_max_abs_diff']:.3g} BoN layout (scores up to {r['score_scale']:.3g})")
         if "ours_rps" in r:
             note.append(f"req/s {r['ours_rps']:.0f} vs {r['peer_rps']:.0f}; p99 {r['ours_p99_s'] * 1e3:.1f} vs "
                         f"{r['peer_p99_s'] * 1e3:.1f} ms")
@@ -63,3 +64,15 @@ def markdown(result):
 def append_markdown(path, result, _text):
     with open(path, "a") as f:
         f.write("\n" + markdown(result))
+
+
+if __name__ == "__main__":
+    # python3 -m bench.lrbench.report bench/results/FILE.json [--append docs/PERFORMANCE.md]
+    import json
+    import sys
+    res = json.load(open(sys.argv[1]))
+    print(table(res))
+    print()
+    print(markdown(res))
+    if len(sys.argv) > 3 and sys.argv[2] == "--append":
+        append_markdown(sys.argv[3], res, None)
