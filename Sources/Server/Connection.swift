@@ -124,10 +124,10 @@ struct Connection {
         switch env.dispatcher.decide(request) {
         case .respond(let immediate):
             response = immediate
-        case .run(let handler):
+        case .run(let handler, let watchesPeer):
             // With a next request already buffered (pipelining) the socket is not read meanwhile: reading ahead
             // again would let a client grow the buffer without bound; the kernel's window holds the rest.
-            let watch = parser.phase == .idle
+            let watch = watchesPeer && parser.phase == .idle
             let outcome = watch
                 ? await PeerWatch.run(handler, request, context, on: io, bufferLimit: env.readAheadLimit)
                 : PeerWatch.Outcome(response: await handler(request, context), pipelined: [], peerGone: false)

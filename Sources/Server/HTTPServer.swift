@@ -51,7 +51,7 @@ public final class HTTPServer: Sendable {
         self.lifecycle = lifecycle
         self.logger = logger
         var router = router
-        if !router.hasRoute("GET", HealthHandler.path) { router.get(HealthHandler.path, HealthHandler.handler) }
+        if !router.hasRoute("GET", HealthHandler.path) { router.get(HealthHandler.path, watchesPeer: false, HealthHandler.handler) }
         let auth = configuration.apiKey.map { APIKeyAuth(key: $0, exemptPaths: configuration.authExemptPaths) }
         dispatcher = RequestDispatcher(router: router, auth: auth)
         registry = ConnectionRegistry(maxConnections: max(1, configuration.maxConnections))

@@ -7,14 +7,14 @@ struct RequestDispatcher: Sendable {
 
     enum Decision {
         case respond(HTTPResponse)
-        case run(Router.Handler)
+        case run(Router.Handler, watchesPeer: Bool)
     }
 
     func decide(_ request: HTTPRequest) -> Decision {
         if let auth, !auth.isAuthorized(request) { return .respond(APIKeyAuth.unauthorizedResponse()) }
         switch router.resolve(method: request.method, path: request.path) {
-        case .handler(let handler):
-            return .run(handler)
+        case .handler(let handler, let watchesPeer):
+            return .run(handler, watchesPeer: watchesPeer)
         case .notFound:
             return .respond(.error(status: 404, message: "no route for \(request.path)"))
         case .methodNotAllowed(let allow):

@@ -7,21 +7,32 @@ import HTTPParser
 public struct Router: Sendable {
     public typealias Handler = @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse
 
-    private var routes: [String: [String: Handler]] = [:]
+    private struct Route {
+        let handler: Handler
+        let watchesPeer: Bool
+    }
+    private var routes: [String: [String: Route]] = [:]
 
     public init() {}
 
-    public mutating func add(_ method: String, _ path: String, _ handler: @escaping Handler) {
-        routes[path, default: [:]][method.uppercased()] = handler
+    /// `watchesPeer`: read the socket while the handler runs and cancel the handler's task when the client
+    /// disconnects. Costs about as much as a trivial handler (two child tasks, arming the read source), so
+    /// handlers that answer at once without suspending (health, metrics) pass false.
+    public mutating func add(_ method: String, _ path: String, watchesPeer: Bool = true, _ handler: @escaping Handler) {
+        routes[path, default: [:]][method.uppercased()] = Route(handler: handler, watchesPeer: watchesPeer)
     }
 
-    public mutating func get(_ path: String, _ handler: @escaping Handler) { add("GET", path, handler) }
-    public mutating func post(_ path: String, _ handler: @escaping Handler) { add("POST", path, handler) }
+    public mutating func get(_ path: String, watchesPeer: Bool = true, _ handler: @escaping Handler) {
+        add("GET", path, watchesPeer: watchesPeer, handler)
+    }
+    public mutating func post(_ path: String, watchesPeer: Bool = true, _ handler: @escaping Handler) {
+        add("POST", path, watchesPeer: watchesPeer, handler)
+    }
 
     public func hasRoute(_ method: String, _ path: String) -> Bool { routes[path]?[method.uppercased()] != nil }
 
     public enum Resolution: Sendable {
-        case handler(Handler)
+        case handler(Handler, watchesPeer: Bool)
         case notFound
         case methodNotAllowed(allow: String)
         case options(allow: String)
@@ -29,8 +40,9 @@ public struct Router: Sendable {
 
     public func resolve(method: String, path: Substring) -> Resolution {
         guard let byMethod = routes[String(path)] else { return .notFound }
-        if let handler = byMethod[method] { return .handler(handler) }
-        if method == "HEAD", let handler = byMethod["GET"] { return .handler(handler) }
+        if let route = byMethod[method] ?? (method == "HEAD" ? byMethod["GET"] : nil) {
+            return .handler(route.handler, watchesPeer: route.watchesPeer)
+        }
         var allowed = Set(byMethod.keys)
         if allowed.contains("GET") { allowed.insert("HEAD") }
         allowed.insert("OPTIONS")

@@ -13,7 +13,7 @@ struct UnitTests {
         var router = Router()
         router.get("/a") { _, _ in HTTPResponse(status: 200) }
         router.post("/b") { _, _ in HTTPResponse(status: 201) }
-        guard case .handler = router.resolve(method: "HEAD", path: "/a") else { Issue.record("HEAD /a"); return }
+        guard case .handler(_, true) = router.resolve(method: "HEAD", path: "/a") else { Issue.record("HEAD /a"); return }
         guard case .notFound = router.resolve(method: "GET", path: "/c") else { Issue.record("GET /c"); return }
         guard case .methodNotAllowed(let allow) = router.resolve(method: "GET", path: "/b") else {
             Issue.record("GET /b"); return
@@ -23,6 +23,10 @@ struct UnitTests {
             Issue.record("OPTIONS /a"); return
         }
         #expect(allowA == "GET, HEAD, OPTIONS")
+        router.get("/quick", watchesPeer: false) { _, _ in HTTPResponse(status: 200) }
+        guard case .handler(_, false) = router.resolve(method: "HEAD", path: "/quick") else {
+            Issue.record("HEAD /quick should not watch the peer"); return
+        }
     }
 
     @Test func bearerKeyIsComparedExactly() {
