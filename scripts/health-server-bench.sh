@@ -5,13 +5,14 @@
 #
 # Usage: scripts/health-server-bench.sh
 #   OURS_CMD  command that starts our server; {PORT} is replaced by the port. Default: the release `longrm serve`
-#             with the default model. Any binary that serves our Server module's /health will do.
+#             with the default model, access lines off (llama-server does not log /health either). Any
+#             binary that serves our Server module's /health will do.
 #   ROUNDS    wrk rounds per server, alternating (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 source "$LONGRM_CACHE/env.sh"
-OURS_CMD=${OURS_CMD:-".build/release/longrm serve --model $LONGRM_DEFAULT_MODEL --host 127.0.0.1 --port {PORT}"}
+OURS_CMD=${OURS_CMD:-".build/release/longrm serve --model $LONGRM_DEFAULT_MODEL --host 127.0.0.1 --port {PORT} --log-level warning"}
 ROUNDS=${ROUNDS:-2}
 OURS_PORT=${OURS_PORT:-18181}
 PEER_PORT=${PEER_PORT:-18182}
