@@ -10,7 +10,10 @@ the loaded model, and JSON Schema cannot state them:
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
 
 For schema-valid (positive) cases only, this hook repairs those fields so that "valid data is accepted" tests
-what it claims. Negative cases are left untouched. tests/APIErrorTests.swift covers each of these errors.
+what it claims. It also keeps positive cases small (at most 4 items, responses, messages or queries, texts of at most 24
+characters), so a run stays within minutes on 2 cores: a valid 4096-query /get_reward is legal but takes minutes
+to score, and long inputs are the Swift tests' job (window, truncation). Clipping keeps every case valid: no
+array goes below its minItems, no non-empty text becomes empty. Negative cases are left untouched. Tests/ServerTests/APIErrorTests.swift covers each of these errors.
 """
 import json
 import os
@@ -21,6 +24,9 @@ from schemathesis.generation.modes import GenerationMode
 
 NORMALIZATIONS = {"likelihood": {"mean", "sum", "lift"}, "classifier": {"none", "sigmoid"}, "judge": {"none"}}
 SCORING_PATHS = {"/v1/pairwise", "/v1/best-of-n", "/v1/score"}
+MOST_CANDIDATES = 4
+LONGEST_TEXT = 24
+TEXT_FIELDS = ("context", "prompt", "response")
 
 _model = None
 
@@ -44,8 +50,23 @@ def _repair_options(body):
     normalize = body.get("normalize")
     if normalize is not None and normalize not in NORMALIZATIONS.get(effective, set()):
         body["normalize"] = None
-    if isinstance(body.get("timeout_ms"), int):
+    timeout = body.get("timeout_ms")
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         body["timeout_ms"] = 600000
+
+
+def _clip(value):
+    return value[:LONGEST_TEXT] if isinstance(value, str) else value
+
+
+def _clip_prompt(fields):
+    for name in TEXT_FIELDS:
+        if name in fields:
+            fields[name] = _clip(fields[name])
+    if isinstance(fields.get("messages"), list):
+        fields["messages"] = [
+            {**m, "content": _clip(m.get("content"))} if isinstance(m, dict) else m for m in fields["messages"][:MOST_CANDIDATES]
+        ]
 
 
 @schemathesis.hook
@@ -57,9 +78,18 @@ def map_case(context, case):
     path = case.operation.path
     if path in SCORING_PATHS:
         _repair_options(body)
+        _clip_prompt(body)
+        if isinstance(body.get("responses"), list):
+            body["responses"] = [_clip(r) for r in body["responses"][:MOST_CANDIDATES]]
+        if isinstance(body.get("items"), list):
+            body["items"] = [dict(item) for item in body["items"][:MOST_CANDIDATES] if isinstance(item, dict)]
+            for item in body["items"]:
+                _clip_prompt(item)
     elif path == "/get_reward":
         query, prompts = body.get("query"), body.get("prompts")
-        if isinstance(query, list) and isinstance(prompts, list) and len(prompts) != len(query):
-            body["prompts"] = (prompts + [""] * len(query))[: len(query)]
+        if isinstance(query, list):
+            body["query"] = query = [_clip(q) for q in query[:MOST_CANDIDATES]]
+            if isinstance(prompts, list):
+                body["prompts"] = [_clip(p) for p in (prompts + [""] * len(query))[: len(query)]]
     case.body = body
     return case

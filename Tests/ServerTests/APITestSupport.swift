@@ -71,10 +71,11 @@ final class APIServer: Sendable {
         }
     }
 
-    /// One request on its own connection. Scoring can take seconds on 2 cores, so the wait is long but bounded.
+    /// One request on its own connection. Scoring takes seconds on an idle 2-core machine and minutes on a
+    /// loaded one: the wait is long but bounded.
     func send(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> RawResponse {
         let port = self.port
-        let client = try await offPool { try RawClient(port: port, timeout: .seconds(180)) }
+        let client = try await offPool { try RawClient(port: port, timeout: .seconds(600)) }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
