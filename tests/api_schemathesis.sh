@@ -12,7 +12,7 @@ BIN=${LONGRM_BIN:-.build/debug/longrm}
 VENV=$CACHE/venv-tests
 REQUIREMENTS=(schemathesis==4.32.5 openapi-spec-validator==0.9.0 jsonschema==4.26.0)
 EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-25}
-read -r -a SERVE_FLAGS <<< "${LONGRM_SERVE_FLAGS:-}"  # extra engine flags for the server, e.g. --no-repack
+read -r -a SERVE_FLAGS <<< "${LONGRM_SERVE_FLAGS:-}"  # extra engine flags for the server, e.g. --repack
 
 fail() { echo "api_schemathesis: $*" >&2; echo "schemathesis: 0 passed, 1 failed"; exit 1; }
 

@@ -47,10 +47,10 @@ check "--flash-attn beats LONGRM_FLASH_ATTN=false" test "$(value_of flash-attn <
 out=$(LONGRM_PORT= effective)
 check "an empty variable counts as unset" test "$(value_of port <<<"$out")" = "8080"
 cat >"$WORK/c.json" <<'EOF'
-{"port": 4444, "no-repack": true, "default_method": "likelihood", "log-format": "json", "api-key": "json-secret"}
+{"port": 4444, "repack": true, "default_method": "likelihood", "log-format": "json", "api-key": "json-secret"}
 EOF
 out=$(effective --config "$WORK/c.json")
-check "JSON file: numbers, booleans, strings" test "$(value_of port <<<"$out")/$(value_of no-repack <<<"$out")/$(value_of default-method <<<"$out")/$(value_of log-format <<<"$out")" = "4444/true/likelihood/json"
+check "JSON file: numbers, booleans, strings" test "$(value_of port <<<"$out")/$(value_of repack <<<"$out")/$(value_of default-method <<<"$out")/$(value_of log-format <<<"$out")" = "4444/true/likelihood/json"
 check "API key redacted in --check-config" test "$(value_of api-key <<<"$out")" = "<redacted>"
 check "API key absent from --check-config output" bash -c '! grep -q json-secret <<<"$1"' _ "$out"
 

@@ -18,7 +18,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Flash attention changes the reduction order with the batch shape: off keeps rewards bit-identical
     /// whatever the batch (docs/ARCHITECTURE.md, "Numerics").
     public var flashAttention: Bool
-    /// Repacked weight layouts (llama.cpp "extra buffer types").
+    /// Repacked weight layouts (llama.cpp "extra buffer types"). Off by default: the repacked kernels handle
+    /// rows in groups of four and the rest one by one, so a token's logits depend on its place in the batch.
     public var repackWeights: Bool
     /// Most logits rows one llama_decode may return (each row is n_vocab floats: 1 MiB for Gemma 3).
     public var maxOutputRows: Int
@@ -30,7 +31,7 @@ public struct EngineConfiguration: Sendable, Equatable {
 
     public init(contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
                 cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,
-                repackWeights: Bool = true, maxOutputRows: Int = 256) {
+                repackWeights: Bool = false, maxOutputRows: Int = 256) {
         self.contextSize = contextSize; self.workers = workers; self.threads = threads
         self.parallelSequences = parallelSequences; self.cacheSlots = cacheSlots; self.cacheTokens = cacheTokens
         self.batchSize = batchSize; self.microBatchSize = microBatchSize; self.flashAttention = flashAttention

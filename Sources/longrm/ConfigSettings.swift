@@ -49,7 +49,9 @@ enum ServeSettings {
     static let gpuLayers = ConfigSetting(
         flag: "gpu-layers", summary: "Model layers to offload to a GPU (-1 = all); needs a GPU build of llama.cpp (docs/OPERATIONS.md).",
         defaultText: "0")
-    static let noRepack = ConfigSetting(flag: "no-repack", summary: "Disable repacked weight layouts.", defaultText: "off")
+    static let repack = ConfigSetting(
+        flag: "repack", summary: "Use llama.cpp's repacked weight layouts: faster prompt processing, but rewards then depend slightly on batch shape.",
+        defaultText: "off")
     static let noPrefixSharing = ConfigSetting(
         flag: "no-prefix-sharing", summary: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).",
         defaultText: "off")
@@ -57,7 +59,7 @@ enum ServeSettings {
     static let all: [ConfigSetting] = [
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens, maxConnections,
         maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
-        cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, noRepack, noPrefixSharing,
+        cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing,
     ]
 
     /// Keys a config file may set: everything that has an environment variable, except `config` itself.

@@ -37,8 +37,8 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong(ServeSettings.flashAttention.flag), help: ServeSettings.flashAttention.help)
     var flashAttention = false
 
-    @Flag(name: .customLong(ServeSettings.noRepack.flag), help: ServeSettings.noRepack.help)
-    var noRepack = false
+    @Flag(name: .customLong(ServeSettings.repack.flag), help: ServeSettings.repack.help)
+    var repack = false
 
     @Flag(name: .customLong(ServeSettings.noPrefixSharing.flag), help: ServeSettings.noPrefixSharing.help)
     var noPrefixSharing = false
@@ -58,7 +58,7 @@ struct EngineOptions: ParsableArguments {
         c.microBatchSize = try r.int(S.microBatchSize, cli: microBatchSize, default: c.microBatchSize, range: 32...Int(Int32.max))
         c.gpuLayers = try r.int(S.gpuLayers, cli: gpuLayers, default: c.gpuLayers, range: -1...10_000)
         c.flashAttention = try r.bool(S.flashAttention, cli: flashAttention, default: c.flashAttention)
-        c.repackWeights = !(try r.bool(S.noRepack, cli: noRepack, default: !c.repackWeights))
+        c.repackWeights = try r.bool(S.repack, cli: repack, default: c.repackWeights)
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
