@@ -57,7 +57,13 @@ struct OptionFields {
         method = try c.decodeIfPresent(String.self, forKey: AnyKey("method"))
         normalize = try c.decodeIfPresent(String.self, forKey: AnyKey("normalize"))
         truncation = try c.decodeIfPresent(String.self, forKey: AnyKey("truncation"))
-        timeoutMs = try c.decodeIfPresent(Int.self, forKey: AnyKey("timeout_ms"))
+        // Decoded as a number first: Foundation reports 2.5-for-an-Int without naming the field.
+        if let ms = try c.decodeIfPresent(Double.self, forKey: AnyKey("timeout_ms")) {
+            guard ms == ms.rounded(), abs(ms) < 1e15 else {
+                throw APIError.badRequest("expected an integer number of milliseconds", field: "timeout_ms")
+            }
+            timeoutMs = Int(ms)
+        }
     }
 
     func options(defaultMethod: ScoringMethod) throws(APIError) -> ScoringOptions {
@@ -177,8 +183,10 @@ enum JSONBody {
         }
     }
 
-    static func path(_ keys: [any CodingKey]) -> String {
-        keys.map(describe).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    /// nil for the body itself: the error then concerns no single field.
+    static func path(_ keys: [any CodingKey]) -> String? {
+        guard !keys.isEmpty else { return nil }
+        return keys.map(describe).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
     }
 
     static func describe(_ key: any CodingKey) -> String {
