@@ -92,6 +92,9 @@ def main():
         row["load_before"] = load_note()
         row["elapsed_s"] = round(time.time() - t, 1)
         rows.append((name, row, floor_size))
+        # Kept after every workload, so a run that dies later still leaves what it measured.
+        with open(os.path.join(a.work, "partial.json"), "w") as f:
+            json.dump([dict(name=n, floor_size=fs, **r) for n, r, fs in rows], f, indent=1)
 
     env = Env()
     env.ours_port, env.peer_port = a.ours_port, a.peer_port
@@ -133,7 +136,7 @@ def main():
                                 peer_extra=("--rerank", "-b", "4096", "-ub", "4096"))
         try:
             env.tok = Tokenizer(a.peer_port)
-            warm(env, judge=False)
+            # No separate warm-up here: a failing first request must become a failed row, not end the run.
             record(f"classifier BoN N=8 {label(small)}", lambda: workloads.classifier_bon(env, small), small)
         finally:
             ours.stop()
