@@ -139,7 +139,7 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         let arch = metadata(model, "general.architecture") ?? ""
         if let flag = metadata(model, "\(arch).attention.causal") { return flag != "false" }
         let encoders: Set<String> = ["bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3",
-                                     "neo-bert", "modern-bert", "eurobert", "t5encoder"]
+                                     "neo-bert", "modern-bert", "eurobert", "t5encoder", "gemma-embedding"]
         return !encoders.contains(arch) && !(llama_model_has_encoder(model) && !llama_model_has_decoder(model))
     }
 
