@@ -20,7 +20,19 @@ public final class Scorer: Sendable {
     public static func load(modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
                             queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits()) async throws(ScoringError) -> Scorer {
         let configuration = try configuration.validated()
-        let model = try Model(path: modelPath, useExtraBuffers: configuration.repackWeights, gpuLayers: configuration.gpuLayers)
+        // Loading reads hundreds of MiB and blocks for seconds: on a thread of its own, never on the
+        // cooperative pool that serves requests (a server that loads a second model stays responsive).
+        let loaded: Result<Model, ScoringError> = await withCheckedContinuation { continuation in
+            Thread {
+                do throws(ScoringError) {
+                    continuation.resume(returning: .success(try Model(
+                        path: modelPath, useExtraBuffers: configuration.repackWeights, gpuLayers: configuration.gpuLayers)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }.start()
+        }
+        let model = try loaded.get()
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
             return Scorer(model: model, configuration: configuration, pool: pool)
