@@ -1,8 +1,10 @@
 import Foundation
 
-/// Log-probabilities from a logits row, in Double so long rows sum without losing small terms.
+/// Log-probabilities from a logits row, in Double so long rows sum without losing small terms. Concrete
+/// over `UnsafeBufferPointer<Float>`: a generic loop runs a witness call per element in debug builds (the
+/// test builds), which made every 262K-entry row cost milliseconds.
 enum LogSoftmax {
-    static func logSumExp<C: Collection>(_ row: C) -> Double where C.Element == Float {
+    static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Double {
         var maximum = -Float.infinity
         for x in row where x > maximum { maximum = x }
         var sum = 0.0
@@ -10,8 +12,12 @@ enum LogSoftmax {
         return Double(maximum) + Foundation.log(sum)
     }
 
-    static func logProbability<C: Collection>(of token: Int32, in row: C) -> Float where C.Element == Float, C.Index == Int {
-        Float(Double(row[row.startIndex + Int(token)]) - logSumExp(row))
+    static func logProbability(of token: Int32, in row: UnsafeBufferPointer<Float>) -> Float {
+        Float(Double(row[Int(token)]) - logSumExp(row))
+    }
+
+    static func logProbability(of token: Int32, in row: [Float]) -> Float {
+        row.withUnsafeBufferPointer { logProbability(of: token, in: $0) }
     }
 
     static func logProbabilities(of tokens: [Int32], in row: UnsafeBufferPointer<Float>) -> [Float] {
