@@ -38,6 +38,13 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.repackWeights = repackWeights; self.maxOutputRows = maxOutputRows
     }
 
+    /// Tokens one sequence may hold with this model. An encoder's sequence is decoded in one call, so it can
+    /// be no longer than the batch.
+    func window(for model: Model) -> Int {
+        let requested = contextSize > 0 ? contextSize : max(model.trainedContext, 512)
+        return model.isCausal ? requested : min(requested, batchSize)
+    }
+
     func validated() throws(ScoringError) -> EngineConfiguration {
         func check(_ ok: Bool, _ field: String, _ reason: String) throws(ScoringError) {
             if !ok { throw .invalidRequest(field: field, reason: reason) }

@@ -12,8 +12,7 @@ public final class Scorer: Sendable {
     private init(model: Model, configuration: EngineConfiguration, pool: EnginePool) {
         self.model = model
         self.configuration = configuration
-        let requested = configuration.contextSize > 0 ? configuration.contextSize : max(model.trainedContext, 512)
-        window = model.isCausal ? requested : min(requested, configuration.batchSize)
+        window = configuration.window(for: model)
         self.pool = pool
     }
 

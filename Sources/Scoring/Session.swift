@@ -33,10 +33,7 @@ final class Session {
 
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
-        let trained = max(model.trainedContext, 512)
-        let requested = configuration.contextSize > 0 ? configuration.contextSize : trained
-        // An encoder's sequence is decoded in one call, so it can be no longer than the batch.
-        window = model.isCausal ? requested : min(requested, configuration.batchSize)
+        window = configuration.window(for: model)
         let sequenceCount = configuration.cacheSlots + configuration.parallelSequences
         var params = llama_context_default_params()
         params.n_ctx = UInt32(window * sequenceCount)
