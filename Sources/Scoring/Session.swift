@@ -250,12 +250,19 @@ final class Session {
 
     /// Groups candidates into llama_decode calls: at most one working sequence each, the batch's token
     /// capacity and the logits-row budget; pooled and logits candidates never share a call.
+    ///
+    /// An encoder's sequences go one per call. Its attention spans the whole micro-batch (other sequences are
+    /// masked, but still computed), so packing them costs quadratic work and buys nothing; and llama.cpp
+    /// 0.3.36 scores gemma-embedding sequences differently when several share a micro-batch (all but the
+    /// last move by up to 0.1; llama-server's /rerank shows the same values), while BERT moves by ~3e-7.
+    /// Alone, every sequence is bit-identical to scoring it by itself.
     private func packWaves(_ items: [WorkItem]) -> [[WorkItem]] {
         var waves: [[WorkItem]] = []
         var wave: [WorkItem] = []
         var tokens = 0, rows = 0
         for item in items.sorted(by: { !$0.isPooled && $1.isPooled }) {
-            let fits = wave.count < workingSequences.count && tokens + item.tokens.count <= batchCapacity
+            let alone = item.isPooled && !model.isCausal
+            let fits = !alone && wave.count < workingSequences.count && tokens + item.tokens.count <= batchCapacity
                 && rows + item.outputRows <= maxOutputRows && wave.first.map { $0.isPooled == item.isPooled } ?? true
             if !fits && !wave.isEmpty {
                 waves.append(wave)

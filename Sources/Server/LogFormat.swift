@@ -1,10 +1,4 @@
 import Logging
-import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How log lines look on stderr: `logfmt` (`ts=… level=info msg="…" key=value`) or one JSON object per line.
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -13,8 +7,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
 }
 
 /// A swift-log handler writing one structured line per event: timestamp (UTC, milliseconds), level, logger
-/// label, message, then the metadata (handler, then event). Lines are written whole with one `write(2)` each,
-/// so concurrent loggers never interleave.
+/// label, message, then the metadata (handler, then event). Lines are written whole, so concurrent loggers
+/// never interleave.
 public struct StructuredLogHandler: LogHandler {
     public typealias Sink = @Sendable (String) -> Void
 
@@ -34,26 +28,13 @@ public struct StructuredLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let explicit = event.metadata { fields.merge(explicit) { _, new in new } }
+        var fields = event.metadata ?? [:]
+        if !metadata.isEmpty { fields.merge(metadata) { event, _ in event } }
         if let error = event.error { fields["error"] = .string("\(error)") }
         sink(LogLine.render(format: format, time: LogLine.utcTimestamp(), level: event.level.rawValue, label: label,
                             message: event.message.description, fields: fields))
     }
 
-    /// Writes the line (a newline is added) to fd 2, retrying short writes.
-    public static let standardError: Sink = { line in
-        let bytes = Array((line + "\n").utf8)
-        errorLock.withLock { _ in
-            bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(2, raw.baseAddress! + offset, raw.count - offset)
-                    if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
-                }
-            }
-        }
-    }
-
-    private static let errorLock = Mutex(())
+    /// Queues the line (a newline is added) for fd 2; a background thread writes it (see `LineWriter`).
+    public static let standardError: Sink = { line in LineWriter.standardError.write(line) }
 }

@@ -42,12 +42,19 @@ public enum LogLine {
         return "\"" + escaped(s) + "\""
     }
 
-    /// Keys are identifiers: anything else becomes `_`.
+    /// Keys are identifiers (ASCII letters, digits, `_`, `.`, `-`): anything else becomes `_`.
     static func logfmtKey(_ s: String) -> String {
-        let cleaned = String(s.unicodeScalars.map { c -> Character in
-            (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "." || c == "-")) ? Character(c) : "_"
-        })
-        return cleaned.isEmpty ? "_" : cleaned
+        func allowed(_ b: UInt8) -> Bool {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"): return true
+            default: return false
+            }
+        }
+        if s.isEmpty { return "_" }
+        // Every key this server logs is already an identifier: checking bytes keeps the access log cheap.
+        if s.utf8.allSatisfy(allowed) { return s }
+        return String(s.unicodeScalars.map { c -> Character in c.isASCII && allowed(UInt8(c.value)) ? Character(c) : "_" })
     }
 
     static func flatText(_ value: Logger.Metadata.Value) -> String {

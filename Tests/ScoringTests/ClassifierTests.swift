@@ -43,6 +43,20 @@ import Testing
         for (raw, s) in zip(result.rewards, squashed.rewards) { #expect(abs(RewardMath.sigmoid(raw) - s) < 1e-6) }
     }
 
+    /// An encoder's sequences are decoded one per call, so a response's score does not depend on which other
+    /// responses came with it (packed together, BERT's scores moved by ~3e-7 and gemma-embedding's by 0.1).
+    @Test func encoderScoresDoNotDependOnTheOtherResponses() async throws {
+        let scorer = try await Self.load("tiny-bert-cls.gguf")
+        defer { scorer.shutdown() }
+        let together = try await scorer.bestOfN(Self.request)
+        for (i, response) in Self.request.responses.enumerated() {
+            var twice = Self.request
+            twice.responses = [response, response]
+            let alone = try await scorer.bestOfN(twice)
+            #expect(alone.rewards == [together.rewards[i], together.rewards[i]], "response \(i)")
+        }
+    }
+
     @Test func causalClassifierSharesThePrefixAndMatchesSeparateDecoding() async throws {
         let shared = try await Self.load("tiny-causal-cls.gguf")
         let separate = try await Self.load("tiny-causal-cls.gguf", sharePrefix: false)
