@@ -59,19 +59,19 @@ struct Planner {
             guard model.isCausal else {
                 throw .unsupportedMethod(.judge, reason: "the loaded model \(model.name) is not a generative (causal) model")
             }
-            var levels = layoutLevels([PromptLayout.judgePrefix(for: request.input)])
+            var levels = layoutLevels(PromptLayout.judgeLevels(for: request.input))
             let suffixes: [SuffixPlan]
             if pairwise && request.responses.count == 2 {
                 let verdict = model.labelTokens(PromptLayout.verdictLabels)
                 let (a, b) = (request.responses[0], request.responses[1])
                 suffixes = [
-                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(for: request.input, first: a, second: b)), output: .verdict(verdict)),
-                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(for: request.input, first: b, second: a)), output: .verdict(verdict)),
+                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(first: a, second: b)), output: .verdict(verdict)),
+                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(first: b, second: a)), output: .verdict(verdict)),
                 ]
             } else {
                 let digits = model.labelTokens(PromptLayout.ratingLabels)
                 suffixes = request.responses.map {
-                    SuffixPlan(tokens: tokenize(PromptLayout.judgeRatingSuffix(for: request.input, response: $0)), output: .verdict(digits))
+                    SuffixPlan(tokens: tokenize(PromptLayout.judgeRatingSuffix(response: $0)), output: .verdict(digits))
                 }
             }
             truncated = try fit(&levels, longestSuffix: suffixes.map(\.tokens.count).max() ?? 0, truncation: options.truncation)

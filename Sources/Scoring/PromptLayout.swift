@@ -94,15 +94,23 @@ enum PromptLayout {
         }
     }
 
-    static func judgePairSuffix(for input: PromptInput, first: String, second: String) -> [Segment] {
-        questionSegments(input) + [
+    /// The judge's cacheable levels: instruction and context, then the question. Both orders of a pair (and
+    /// every Best-of-N candidate) share the question too; another question on the same context still
+    /// reuses the first level.
+    static func judgeLevels(for input: PromptInput) -> [[Segment]] {
+        let question = questionSegments(input)
+        return [judgePrefix(for: input)] + (question.isEmpty ? [] : [question])
+    }
+
+    static func judgePairSuffix(first: String, second: String) -> [Segment] {
+        [
             .scaffold("Response A: "), .content(first), .scaffold("\n\nResponse B: "), .content(second),
             .scaffold("\n\nWhich response is better, A or B?\nAnswer:"),
         ]
     }
 
-    static func judgeRatingSuffix(for input: PromptInput, response: String) -> [Segment] {
-        questionSegments(input) + [
+    static func judgeRatingSuffix(response: String) -> [Segment] {
+        [
             .scaffold("Response: "), .content(response),
             .scaffold("\n\nRate the response from 0 (wrong or unsupported) to 9 (correct and supported).\nRating:"),
         ]

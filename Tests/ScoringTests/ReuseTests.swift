@@ -47,6 +47,22 @@ import Testing
         #expect(again.usage.reusedPromptTokens < again.usage.promptTokens)
     }
 
+    /// The judge caches instruction + context, then the question, as levels: both orders of a pair (and a
+    /// later pair on the same question) share the question; a new question still reuses the context.
+    @Test func judgeCachesTheQuestionAsALevelOfItsOwn() async throws {
+        let scorer = try await TestModel.isolated()
+        var request = Self.request(31, method: .judge, responses: 2)
+        _ = try await scorer.pairwise(request)
+        request.responses.reverse()
+        let sameQuestion = try await scorer.pairwise(request)
+        #expect(sameQuestion.result.usage.reusedPromptTokens == sameQuestion.result.usage.promptTokens)
+        guard case .contextPrompt(let context, _) = request.input else { return }
+        request.input = .contextPrompt(context: context, prompt: "Which locker is mentioned first?")
+        let newQuestion = try await scorer.pairwise(request)
+        #expect(newQuestion.result.usage.reusedPromptTokens > 0)
+        #expect(newQuestion.result.usage.reusedPromptTokens < newQuestion.result.usage.promptTokens, "the question is not in the context level")
+    }
+
     @Test func rewardsDoNotDependOnConcurrentRequests() async throws {
         let scorer = try await TestModel.isolated()
         let probe = Self.request(31)

@@ -54,7 +54,7 @@ def markdown(result):
     m = result["machine"]
     lines = [f"### {result['date']} ({'--full' if result['full'] else 'default'} run, commit {result['commit']})", "",
              f"Machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}; load average {' '.join(m['loadavg_start'])} "
-             f"at start, {' '.join(m['loadavg_end'])} at end (other builds were running: noisy). Wall {m['wall_s']} s.",
+             f"at start, {' '.join(m['loadavg_end'])} at end (the servers' own two threads count for ~2). Wall {m['wall_s']} s.",
              f"Floor: `{result['floor_command']}` → " + ", ".join(f"pp{k}: {v:.0f} tok/s" for k, v in sorted(result['floor_tok_s'].items())) + ".",
              "", "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     lines += ["| " + " | ".join(r) + " |" for r in rows(result)]

@@ -129,14 +129,15 @@ def classifier_bon(env, size, n=8):
            "peer_computed": pres[0].get("usage", {}).get("prompt_tokens"),
            "bon_layout_max_abs_diff": max(abs(a - b) for a, b in zip(ours_scores, peer_scores)),
            "score_scale": max(abs(s) for s in peer_scores)}
-    # Identical token sequences: /get_reward's raw layout is <bos> query <eos> response <eos>, which is what
-    # /rerank builds for this model, so the scores must agree up to the engine's batch-shape rounding.
+    # Identical token sequences: /get_reward's raw layout is <bos> query response for this model, which is
+    # what /rerank builds. llama-server is asked one document per call: llama.cpp 0.3.36 scores all but the
+    # last gemma-embedding sequence of a micro-batch differently (we decode encoder sequences one per call).
+    # What remains is llama-server's repacked weights (ours are not repacked).
     q = query
     got, _ = run_clients(env.ours_port, [lambda c: c.post("/get_reward", {"query": [q + " " + r for r in responses[:2]],
                                                                           "prompts": [q, q]})[0]], 1)
-    want, _ = run_clients(env.peer_port, [lambda c: c.post("/rerank", {"query": q, "documents": [" " + r for r in responses[:2]]})[0]], 1)
-    want_scores = [None, None]
-    for r in want[0]["results"]:
-        want_scores[r["index"]] = r["relevance_score"]
+    want = [run_clients(env.peer_port, [lambda c, r=r: c.post("/rerank", {"query": q, "documents": [" " + r]})[0]], 1)[0][0]
+            for r in responses[:2]]
+    want_scores = [w["results"][0]["relevance_score"] for w in want]
     row["exact_layout_max_abs_diff"] = max(abs(a - b) for a, b in zip(got[0]["rewards"], want_scores))
     return row
