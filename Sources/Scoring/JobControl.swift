@@ -16,20 +16,25 @@ public final class JobControl: Sendable {
     var error: ScoringError { state.load(ordering: .relaxed) == 2 ? .timedOut : .cancelled }
 }
 
-/// The job whose decode is running on a context, read by llama.cpp's abort callback between graph nodes.
+/// The jobs whose decode is running on a context, read by llama.cpp's abort callback between graph nodes. The
+/// decode stops only when every one of them is cancelled: a wave shared with a live request runs on.
 final class AbortSlot: Sendable {
-    private let current = Mutex<JobControl?>(nil)
+    private let current = Mutex<[JobControl]>([])
 
-    /// Installs `control` and returns the one it replaces, to be restored when a nested job finishes.
+    /// Installs `controls` and returns the ones they replace, to be restored when a nested job finishes.
     @discardableResult
-    func set(_ control: JobControl?) -> JobControl? {
+    func set(_ controls: [JobControl]) -> [JobControl] {
         current.withLock { slot in
             let previous = slot
-            slot = control
+            slot = controls
             return previous
         }
     }
-    var shouldAbort: Bool { current.withLock { $0?.isCancelled ?? false } }
+
+    @discardableResult
+    func set(_ control: JobControl?) -> [JobControl] { set(control.map { [$0] } ?? []) }
+
+    var shouldAbort: Bool { current.withLock { !$0.isEmpty && $0.allSatisfy(\.isCancelled) } }
 
     static let callback: @convention(c) (UnsafeMutableRawPointer?) -> Bool = { data in
         guard let data else { return false }

@@ -112,6 +112,10 @@ final class Session {
             let live = wave.filter { failures[$0.job] == nil && !jobs[$0.job].control.isCancelled }
             for item in wave where jobs[item.job].control.isCancelled { failures[item.job] = jobs[item.job].control.error }
             guard !live.isEmpty else { continue }
+            // A wave whose requests have all timed out or left stops at the next graph node, so a 504
+            // leaves at its deadline instead of after the wave.
+            let outer = abortSlot.set(live.map { jobs[$0.job].control })
+            defer { abortSlot.set(outer) }
             do throws(ScoringError) {
                 let values = try decodeWave(live)
                 for (item, value) in zip(live, values) {
