@@ -247,7 +247,9 @@ final class Session {
             switch output {
             case .tokenLogProbs: return max(0, tokens.count - max(scoredFrom, 1))
             case .verdict: return 1
-            case .pooled: return tokens.count
+            // Pooled outputs are one small vector per sequence, not vocabulary-wide logits rows: the row budget
+            // does not apply, and an encoder's sequence must never be split across calls.
+            case .pooled: return 0
             }
         }
     }
@@ -318,7 +320,7 @@ final class Session {
                     case .verdict: wants = isLast
                     case .pooled: wants = true
                     }
-                    if wants { reads.append((k, batch.n_tokens, i)); rows += 1 }
+                    if wants { reads.append((k, batch.n_tokens, i)); if !item.isPooled { rows += 1 } }
                     add(item.tokens[i], position: item.start + i, sequence: sequences[k], output: wants)
                     done[k] += 1
                 }

@@ -57,6 +57,21 @@ import Testing
         }
     }
 
+    /// An encoder sees its whole sequence in one call: a sequence longer than the logits-row budget
+    /// (`maxOutputRows`) must score exactly as with a budget that holds it (it was split, and scored wrong).
+    @Test func encoderSequenceIsNeverSplitByTheRowBudget() async throws {
+        let path = Self.modelPath("tiny-bert-cls.gguf")
+        var tight = EngineConfiguration(contextSize: 512, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
+        tight.maxOutputRows = 4
+        let small = try await Scorer.load(modelPath: path, configuration: tight)
+        let roomy = try await Self.load("tiny-bert-cls.gguf")
+        defer { small.shutdown(); roomy.shutdown() }
+        let a = try await small.bestOfN(Self.request)
+        let b = try await roomy.bestOfN(Self.request)
+        #expect(a.usage.computedTokens / 3 > tight.maxOutputRows, "each sequence must be longer than the budget")
+        #expect(a.rewards == b.rewards)
+    }
+
     @Test func causalClassifierSharesThePrefixAndMatchesSeparateDecoding() async throws {
         let shared = try await Self.load("tiny-causal-cls.gguf")
         let separate = try await Self.load("tiny-causal-cls.gguf", sharePrefix: false)
