@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Log lines for a file descriptor, written by one background thread: a request only appends its line to a
 /// buffer, and the thread writes everything gathered with one `write(2)`. Writing each access line from the
@@ -11,7 +6,11 @@ import Darwin
 /// queueing for the descriptor). Lines stay whole and in order. When the descriptor cannot keep up, writers
 /// wait once `limit` bytes are pending: nothing is dropped. Pending lines are flushed at `exit()`.
 final class LineWriter: @unchecked Sendable {
-    static let standardError = LineWriter(fd: 2)
+    static let standardError: LineWriter = {
+        let writer = LineWriter(fd: 2)
+        atexit { LineWriter.standardError.flush() }
+        return writer
+    }()
 
     private let fd: Int32
     private let limit: Int
@@ -26,7 +25,6 @@ final class LineWriter: @unchecked Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "longrm.log-writer"
         thread.start()
-        if fd == 2 { atexit { LineWriter.standardError.flush() } }
     }
 
     /// Queues `line` and a newline.
@@ -57,7 +55,7 @@ final class LineWriter: @unchecked Sendable {
             writing = true
             condition.unlock()
 
-            writeAll(chunk)
+            POSIX.writeAll(fd, chunk)
             chunk.removeAll(keepingCapacity: true)
 
             condition.lock()
@@ -66,22 +64,4 @@ final class LineWriter: @unchecked Sendable {
             condition.unlock()
         }
     }
-
-    private func writeAll(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
-            }
-        }
-    }
-}
-
-private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(fd, bytes, count)
-    #else
-    Darwin.write(fd, bytes, count)
-    #endif
 }

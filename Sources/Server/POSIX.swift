@@ -1,5 +1,5 @@
-// Thin wrappers over the few socket calls the server makes, so the rest of the module reads the same on
-// Linux (Glibc) and Darwin.
+// Thin wrappers over the few system calls the server makes (sockets, and writing log lines), so the rest of
+// the module reads the same on Linux (Glibc) and Darwin.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -67,6 +67,18 @@ enum POSIX {
             let code = errno
             if code == EINTR { continue }
             return isWouldBlock(code) ? .wouldBlock : .failed(code)
+        }
+    }
+
+    /// Writes all of `bytes` to a blocking descriptor (a log file or pipe), retrying short writes and EINTR;
+    /// gives up silently on any other error: a log line is not worth failing a request for.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
         }
     }
 
