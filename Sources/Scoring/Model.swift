@@ -15,6 +15,10 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     public let chatTemplate: String?
     /// Encoder-only models (BERT-like) attend both ways: their sequences cannot share a decoded prefix.
     public let isCausal: Bool
+    /// Tokens a sliding-window attention layer sees (0: every layer attends to the whole sequence). With a
+    /// sliding window, llama.cpp reuses KV cells the window has left behind, which limits what may be
+    /// decoded inside a cached prefix's own stream (`Session`).
+    public let slidingWindow: Int
     public let addsBOS: Bool
     /// Tokens every sequence starts with (BOS or CLS) and, for encoders, ends with (SEP/EOS).
     let startTokens: [Int32]
@@ -48,6 +52,7 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         }
         chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
         isCausal = Model.hasCausalAttention(model)
+        slidingWindow = Int(llama_model_n_swa(model))
         addsBOS = llama_vocab_get_add_bos(vocab)
         // What the tokenizer adds around a text (BOS; CLS … SEP for WordPiece, whatever its flags say),
         // found by tokenising a probe with and without special tokens.

@@ -3,11 +3,11 @@ import CLlama
 /// One llama_context and its KV-cache bookkeeping. Confined to one worker thread: created, used and freed
 /// there, so it needs no locks.
 ///
-/// KV layout: sequences `0..<cacheSlots` hold prefixes kept across requests (`PrefixCache`); the next
-/// `parallelSequences` are working sequences. A candidate gets a copy of its prefix's KV
-/// (`llama_memory_seq_cp`) and only its own tokens are decoded, all candidates of a wave in one llama_decode.
-/// Every sequence has a KV stream of its own (non-unified cache), so a sequence's attention never sees
-/// another's cells: results do not depend on what else shares the batch.
+/// KV layout: `cacheSlots` sequences, each a KV stream of its own (llama.cpp's non-unified cache) holding one
+/// cached prefix (`PrefixCache`). A candidate is decoded after its prefix inside the prefix's own stream and
+/// removed after use, or, when that is not safe, in a stream borrowed from the cache holding a copy of the
+/// prefix. Candidates are decoded one per llama_decode call, so a candidate's computation is a function of
+/// its prefix and its own tokens only: results do not depend on what else is in flight.
 final class Session {
     struct Job {
         var plan: JobPlan
@@ -20,7 +20,7 @@ final class Session {
     private let memory: llama_memory_t?
     private let batchCapacity: Int
     private let maxOutputRows: Int
-    private let workingSequences: [Int32]
+    private let microBatchSize: Int
     private var batch: llama_batch
     private var cache: PrefixCache
     private let abortSlot = AbortSlot()
@@ -34,7 +34,7 @@ final class Session {
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
         window = configuration.window(for: model)
-        let sequenceCount = configuration.cacheSlots + configuration.parallelSequences
+        let sequenceCount = configuration.cacheSlots
         var params = llama_context_default_params()
         params.n_ctx = UInt32(window * sequenceCount)
         params.n_batch = UInt32(configuration.batchSize)
@@ -59,7 +59,7 @@ final class Session {
         maxOutputRows = configuration.maxOutputRows
         batch = llama_batch_init(Int32(configuration.batchSize), 0, 1)
         cache = PrefixCache(sequences: (0..<Int32(configuration.cacheSlots)).map { $0 }, maxTokens: configuration.cacheTokens)
-        workingSequences = (0..<Int32(configuration.parallelSequences)).map { Int32(configuration.cacheSlots) + $0 }
+        microBatchSize = Int(params.n_ubatch)
         vocabularySize = model.vocabularySize
         llama_set_abort_callback(context, AbortSlot.callback, Unmanaged.passUnretained(abortSlot).toOpaque())
     }
@@ -74,64 +74,41 @@ final class Session {
 
     // MARK: running jobs
 
-    /// Runs jobs together: each job's prefixes first (from the cache where possible), then every job's
-    /// candidates packed into shared llama_decode calls.
+    /// Runs jobs one after another: each group's prefix first (from the cache where possible), then its
+    /// candidates, each in a llama_decode call of its own (see `decodeCandidate` for why).
     func execute(_ jobs: [Job]) -> [Result<JobOutcome, ScoringError>] {
-        var failures: [Int: ScoringError] = [:]
-        var reused = [Int](repeating: 0, count: jobs.count)
-        var computed = [Int](repeating: 0, count: jobs.count)
-        var items: [WorkItem] = []
-        var protected: Set<Int32> = []
-        var outputs: [[[[Float]]]] = jobs.map { $0.plan.groups.map { [[Float]](repeating: [], count: $0.suffixes.count) } }
+        jobs.map { job in
+            do throws(ScoringError) { return .success(try run(job)) } catch { return .failure(error) }
+        }
+    }
 
-        for (j, job) in jobs.enumerated() {
-            do throws(ScoringError) {
+    private func run(_ job: Job) throws(ScoringError) -> JobOutcome {
+        var reused = 0, computed = 0
+        var groups: [GroupOutcome] = []
+        for group in job.plan.groups {
+            if job.control.isCancelled { throw job.control.error }
+            var prefix: PrefixCache.Entry?
+            if !group.levels.isEmpty {
+                prefix = try ensurePrefix(group.levels, control: job.control, reused: &reused, computed: &computed)
+            }
+            var values: [[Float]] = []
+            for suffix in group.suffixes {
                 if job.control.isCancelled { throw job.control.error }
-                for (g, group) in job.plan.groups.enumerated() {
-                    var prefix: PrefixCache.Entry?
-                    if !group.levels.isEmpty {
-                        let entry = try ensurePrefix(group.levels, control: job.control, protecting: protected,
-                                                     reused: &reused[j], computed: &computed[j])
-                        protected.insert(entry.sequence)
-                        prefix = entry
-                    }
-                    for (s, suffix) in group.suffixes.enumerated() {
-                        items.append(WorkItem(job: j, group: g, suffix: s, tokens: suffix.tokens, output: suffix.output,
-                                              scoredFrom: suffix.scoredFrom,
-                                              prefixSequence: prefix?.sequence, start: group.prefixCount,
-                                              nextTokenLogits: prefix?.nextTokenLogits))
-                    }
+                let item = WorkItem(tokens: suffix.tokens, output: suffix.output, scoredFrom: suffix.scoredFrom,
+                                    prefixSequence: prefix?.sequence, start: group.prefixCount,
+                                    nextTokenLogits: prefix?.nextTokenLogits)
+                let outer = abortSlot.set(job.control)
+                defer { abortSlot.set(outer) }
+                do throws(ScoringError) {
+                    values.append(try decodeCandidate(item))
+                } catch {
+                    throw error == .cancelled ? job.control.error : error
                 }
-            } catch {
-                failures[j] = error
+                computed += suffix.tokens.count
             }
+            groups.append(GroupOutcome(values: values))
         }
-        items.removeAll { failures[$0.job] != nil }
-
-        for wave in packWaves(items) {
-            let live = wave.filter { failures[$0.job] == nil && !jobs[$0.job].control.isCancelled }
-            for item in wave where jobs[item.job].control.isCancelled { failures[item.job] = jobs[item.job].control.error }
-            guard !live.isEmpty else { continue }
-            // A wave whose requests have all timed out or left stops at the next graph node, so a 504
-            // leaves at its deadline instead of after the wave.
-            let outer = abortSlot.set(live.map { jobs[$0.job].control })
-            defer { abortSlot.set(outer) }
-            do throws(ScoringError) {
-                let values = try decodeWave(live)
-                for (item, value) in zip(live, values) {
-                    outputs[item.job][item.group][item.suffix] = value
-                    computed[item.job] += item.tokens.count
-                }
-            } catch {
-                for item in live { failures[item.job] = error == .cancelled ? jobs[item.job].control.error : error }
-            }
-        }
-
-        return jobs.indices.map { j in
-            if let failure = failures[j] { return .failure(failure) }
-            return .success(JobOutcome(groups: outputs[j].map { GroupOutcome(values: $0) }, reusedTokens: reused[j],
-                                       computedTokens: computed[j]))
-        }
+        return JobOutcome(groups: groups, reusedTokens: reused, computedTokens: computed)
     }
 
     /// Drops every cached prefix (tests use it to compare cold and warm runs).
@@ -144,11 +121,11 @@ final class Session {
 
     /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, reusing the
     /// longest cached prefix, and records each level so later requests can reuse it.
-    private func ensurePrefix(_ levels: [[Int32]], control: JobControl, protecting protected: Set<Int32>,
+    private func ensurePrefix(_ levels: [[Int32]], control: JobControl,
                               reused: inout Int, computed: inout Int) throws(ScoringError) -> PrefixCache.Entry {
         var target: [Int32] = []
         var current: PrefixCache.Entry?
-        var holding = protected
+        var holding: Set<Int32> = []
         // Entries this call creates are not reuse: only what earlier requests left counts.
         var created: Set<Int32> = []
         for level in levels {
@@ -232,9 +209,6 @@ final class Session {
     // MARK: candidates
 
     struct WorkItem {
-        var job: Int
-        var group: Int
-        var suffix: Int
         var tokens: [Int32]
         var output: OutputKind
         var scoredFrom: Int
@@ -247,107 +221,99 @@ final class Session {
             switch output {
             case .tokenLogProbs: return max(0, tokens.count - max(scoredFrom, 1))
             case .verdict: return 1
-            // Pooled outputs are one small vector per sequence, not vocabulary-wide logits rows: the row budget
-            // does not apply, and an encoder's sequence must never be split across calls.
+            // Pooled outputs are one small vector per sequence, not vocabulary-wide logits rows.
             case .pooled: return 0
             }
         }
     }
 
-    /// Groups candidates into llama_decode calls: at most one working sequence each, the batch's token
-    /// capacity and the logits-row budget; pooled and logits candidates never share a call.
+    /// Decodes one candidate in llama_decode calls of its own and reads its outputs.
     ///
-    /// An encoder's sequences go one per call. Its attention spans the whole micro-batch (other sequences are
-    /// masked, but still computed), so packing them costs quadratic work and buys nothing; and llama.cpp
-    /// 0.3.36 scores gemma-embedding sequences differently when several share a micro-batch (all but the
-    /// last move by up to 0.1; llama-server's /rerank shows the same values), while BERT moves by ~3e-7.
-    /// Alone, every sequence is bit-identical to scoring it by itself.
-    private func packWaves(_ items: [WorkItem]) -> [[WorkItem]] {
-        var waves: [[WorkItem]] = []
-        var wave: [WorkItem] = []
-        var tokens = 0, rows = 0
-        for item in items.sorted(by: { !$0.isPooled && $1.isPooled }) {
-            let alone = item.isPooled && !model.isCausal
-            let fits = !alone && wave.count < workingSequences.count && tokens + item.tokens.count <= batchCapacity
-                && rows + item.outputRows <= maxOutputRows && wave.first.map { $0.isPooled == item.isPooled } ?? true
-            if !fits && !wave.isEmpty {
-                waves.append(wave)
-                wave = []; tokens = 0; rows = 0
-            }
-            wave.append(item)
-            tokens += item.tokens.count
-            rows += item.outputRows
+    /// One candidate per call is what keeps a reward independent of what else is in flight. With several
+    /// sequences in a call, llama.cpp's non-unified KV splits the batch with `split_equal`: every micro-batch
+    /// takes the same number of tokens from each sequence, so where a candidate's tail lands (and in a
+    /// micro-batch of how many rows) depends on the other candidates' lengths. The CPU matmul picks its kernel
+    /// by that row count (the tiled K-quant kernel from 8 rows, `vec_dot` below; llamafile's sgemm from 2
+    /// rows), and the kernels round differently: logits moved by up to 0.86 (issue 13,
+    /// docs/ARCHITECTURE.md "KV layout and numerics"). Alone, the shape is a function of the candidate.
+    ///
+    /// Where: inside its prefix's own stream (`decodeInPlace`) when that is safe, else in a scratch stream
+    /// holding a copy of the prefix. Encoders have no KV cache: any sequence id serves.
+    private func decodeCandidate(_ item: WorkItem) throws(ScoringError) -> [Float] {
+        if item.isPooled { llama_set_embeddings(context, true) } else if pooled { llama_set_embeddings(context, false) }
+        defer { if pooled { llama_set_embeddings(context, true) } }
+        guard let memory else { return try decodeTokens(item, sequence: 0) }
+        if let prefix = item.prefixSequence, canDecodeInPlace(item) {
+            // The candidate's cells sit after the prefix's and are removed after use: the stream is as it was.
+            defer { _ = llama_memory_seq_rm(memory, prefix, Int32(item.start), -1) }
+            return try decodeTokens(item, sequence: prefix)
         }
-        if !wave.isEmpty { waves.append(wave) }
-        return waves
+        var holding = reserved
+        if let prefix = item.prefixSequence { holding.insert(prefix) }
+        guard let scratch = cache.acquire(protecting: holding) else {
+            throw .engineFailure("no free cache sequence for a candidate: raise --cache-slots")
+        }
+        _ = llama_memory_seq_rm(memory, scratch, -1, -1)
+        defer { _ = llama_memory_seq_rm(memory, scratch, -1, -1) }
+        if let prefix = item.prefixSequence { llama_memory_seq_cp(memory, prefix, scratch, -1, -1) }
+        return try decodeTokens(item, sequence: scratch)
     }
 
-    /// Decodes a wave: copies each candidate's prefix KV into a working sequence, decodes all candidates
-    /// (in several calls when one alone exceeds the batch), reads their outputs, frees the sequences.
-    private func decodeWave(_ wave: [WorkItem]) throws(ScoringError) -> [[Float]] {
-        let sequences = Array(workingSequences.prefix(wave.count))
-        if let memory {
-            for (item, sequence) in zip(wave, sequences) {
-                _ = llama_memory_seq_rm(memory, sequence, -1, -1)
-                if let prefix = item.prefixSequence { llama_memory_seq_cp(memory, prefix, sequence, -1, -1) }
-            }
-        }
-        defer {
-            if let memory { for sequence in sequences { _ = llama_memory_seq_rm(memory, sequence, -1, -1) } }
-        }
-        if wave[0].isPooled { llama_set_embeddings(context, true) } else if pooled { llama_set_embeddings(context, false) }
-        defer { if pooled { llama_set_embeddings(context, true) } }
+    /// Whether a candidate may be decoded inside its prefix's own stream and removed afterwards, leaving the
+    /// prefix's cells exactly usable by the next candidate. Always, for a model without sliding-window
+    /// layers. With them, llama.cpp stores a new token in a cell the window has left behind: a candidate in
+    /// one micro-batch only reuses cells already outside the window of the prefix's end (so nothing a later
+    /// continuation needs), but a second micro-batch would reuse cells still inside it.
+    private func canDecodeInPlace(_ item: WorkItem) -> Bool {
+        if model.slidingWindow == 0 { return true }
+        return item.tokens.count <= microBatchSize && item.outputRows <= maxOutputRows
+    }
 
-        var results = wave.map { item -> [Float] in
-            if case .tokenLogProbs = item.output, item.scoredFrom == 0, let first = item.tokens.first, let row = item.nextTokenLogits {
-                return [LogSoftmax.logProbability(of: first, in: row)]
-            }
-            return []
+    /// Decodes a candidate's tokens into `sequence` after position `item.start` (in several calls when it
+    /// exceeds the batch or the logits-row budget) and returns its outputs.
+    private func decodeTokens(_ item: WorkItem, sequence: Int32) throws(ScoringError) -> [Float] {
+        var result: [Float] = []
+        if case .tokenLogProbs = item.output, item.scoredFrom == 0, let first = item.tokens.first, let row = item.nextTokenLogits {
+            result.append(LogSoftmax.logProbability(of: first, in: row))
         }
-        // Positions decoded so far per candidate; a candidate longer than the batch continues next call.
-        var done = [Int](repeating: 0, count: wave.count)
-        while zip(done, wave).contains(where: { $0 < $1.tokens.count }) {
+        var done = 0
+        while done < item.tokens.count {
             clearBatch()
-            var reads: [(candidate: Int, batchIndex: Int32, position: Int)] = []
-            var rows = 0
-            for (k, item) in wave.enumerated() where done[k] < item.tokens.count {
-                while done[k] < item.tokens.count && Int(batch.n_tokens) < batchCapacity && rows < maxOutputRows {
-                    let i = done[k]
-                    let isLast = i == item.tokens.count - 1
-                    let wants: Bool
-                    switch item.output {
-                    case .tokenLogProbs: wants = !isLast && i + 1 >= item.scoredFrom
-                    case .verdict: wants = isLast
-                    case .pooled: wants = true
-                    }
-                    if wants { reads.append((k, batch.n_tokens, i)); if !item.isPooled { rows += 1 } }
-                    add(item.tokens[i], position: item.start + i, sequence: sequences[k], output: wants)
-                    done[k] += 1
+            var reads: [(batchIndex: Int32, position: Int)] = []
+            while done < item.tokens.count && Int(batch.n_tokens) < batchCapacity && reads.count < maxOutputRows {
+                let i = done
+                let isLast = i == item.tokens.count - 1
+                let wants: Bool
+                switch item.output {
+                case .tokenLogProbs: wants = !isLast && i + 1 >= item.scoredFrom
+                case .verdict: wants = isLast
+                case .pooled: wants = true
                 }
+                if wants && !item.isPooled { reads.append((batch.n_tokens, i)) }
+                add(item.tokens[i], position: item.start + i, sequence: sequence, output: wants)
+                done += 1
             }
             try decode()
             for read in reads {
-                let item = wave[read.candidate]
+                guard let row = llama_get_logits_ith(context, read.batchIndex) else { throw .engineFailure("missing logits row") }
+                let logits = UnsafeBufferPointer(start: row, count: vocabularySize)
                 switch item.output {
                 case .tokenLogProbs:
-                    guard let row = llama_get_logits_ith(context, read.batchIndex) else { throw .engineFailure("missing logits row") }
-                    let next = item.tokens[read.position + 1]
-                    results[read.candidate].append(LogSoftmax.logProbability(of: next, in: UnsafeBufferPointer(start: row, count: vocabularySize)))
+                    result.append(LogSoftmax.logProbability(of: item.tokens[read.position + 1], in: logits))
                 case .verdict(let labels):
-                    guard let row = llama_get_logits_ith(context, read.batchIndex) else { throw .engineFailure("missing logits row") }
-                    results[read.candidate] = LogSoftmax.logProbabilities(of: labels, in: UnsafeBufferPointer(start: row, count: vocabularySize))
+                    result = LogSoftmax.logProbabilities(of: labels, in: logits)
                 case .pooled:
                     break
                 }
             }
-            for (k, item) in wave.enumerated() where item.isPooled && done[k] == item.tokens.count && results[k].isEmpty {
-                guard let scores = llama_get_embeddings_seq(context, sequences[k]) else {
-                    throw .engineFailure("no classifier output for the sequence")
-                }
-                results[k] = Array(UnsafeBufferPointer(start: scores, count: max(1, model.classifierOutputs)))
-            }
         }
-        return results
+        if item.isPooled {
+            guard let scores = llama_get_embeddings_seq(context, sequence) else {
+                throw .engineFailure("no classifier output for the sequence")
+            }
+            result = Array(UnsafeBufferPointer(start: scores, count: max(1, model.classifierOutputs)))
+        }
+        return result
     }
 
     // MARK: batch plumbing
