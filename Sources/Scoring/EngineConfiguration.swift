@@ -6,10 +6,14 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var workers: Int
     /// Threads per worker for llama_decode.
     public var threads: Int
-    /// Candidate sequences decoded together in one llama_decode.
+    /// No longer used by the engine: candidates are decoded one per llama_decode call (rewards must not depend
+    /// on what shares a call; docs/ARCHITECTURE.md). Kept so existing configurations still parse.
     public var parallelSequences: Int
-    /// KV sequences per worker that keep prefixes across requests.
+    /// KV streams per worker, each holding one cached context of up to `window` tokens (derived from `kvBudget`
+    /// when that is set).
     public var cacheSlots: Int
+    /// Memory for the KV cache of all workers, in tokens or bytes; sets `cacheSlots` at load time.
+    public var kvBudget: KVBudget?
     /// Most prefix tokens kept across requests per worker.
     public var cacheTokens: Int
     /// Logical batch (tokens per llama_decode) and physical micro-batch.
@@ -54,7 +58,6 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(threads >= 1 && threads <= 256, "threads", "must be in 1…256")
         try check(parallelSequences >= 1 && parallelSequences <= 64, "parallel", "must be in 1…64")
         try check(cacheSlots >= 2 && cacheSlots <= 64, "cache-slots", "must be in 2…64")
-        try check(cacheSlots + parallelSequences <= 256, "cache-slots", "cache-slots + parallel must be ≤ 256")
         try check(cacheTokens >= 0, "cache-tokens", "must be ≥ 0")
         try check(batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize, "batch-size",
                   "need 32 ≤ ubatch-size ≤ batch-size")

@@ -3,17 +3,38 @@ import Foundation
 import Synchronization
 
 /// One-time process set-up of llama.cpp. Logs are silenced unless LONGRM_LLAMA_LOG is set: llama.cpp prints
-/// hundreds of lines per model load, which would drown the service's own structured logs.
+/// hundreds of lines per model load, which would drown the service's own structured logs. They can be
+/// captured for a while (`capturingLog`): llama.cpp reports some facts, like its KV cache sizes, only there.
 enum LlamaBackend {
     private static let initialized = Mutex(false)
+    private static let echo = getenv("LONGRM_LLAMA_LOG") != nil
+    /// Lines captured while a `capturingLog` call runs; nil otherwise.
+    private static let captured = Mutex<[String]?>(nil)
+    /// Serialises `capturingLog` calls, so each sees only its own lines.
+    private static let captureLock = NSLock()
+
+    /// Runs `body` and returns the llama.cpp log lines it produced (other threads' lines may be among them).
+    static func capturingLog(_ body: () -> Void) -> [String] {
+        ensureInitialized()
+        captureLock.lock()
+        defer { captureLock.unlock() }
+        captured.withLock { $0 = [] }
+        body()
+        return captured.withLock { lines in
+            defer { lines = nil }
+            return lines ?? []
+        }
+    }
 
     static func ensureInitialized() {
         initialized.withLock { done in
             guard !done else { return }
             llama_backend_init()
-            if getenv("LONGRM_LLAMA_LOG") == nil {
-                llama_log_set({ _, _, _ in }, nil)
-            }
+            llama_log_set({ _, text, _ in
+                guard let text else { return }
+                if LlamaBackend.echo { FileHandle.standardError.write(Data(String(cString: text).utf8)) }
+                LlamaBackend.captured.withLock { lines in lines?.append(String(cString: text)) }
+            }, nil)
             done = true
         }
     }

@@ -7,39 +7,62 @@ public final class Scorer: Sendable {
     public let configuration: EngineConfiguration
     /// Tokens one sequence may hold: the most context + prompt + response a request may use.
     public let window: Int
+    /// What the KV cache costs and holds (bytes per token, contexts cached at once).
+    public let kv: KVAccounting
     let pool: EnginePool
 
-    private init(model: Model, configuration: EngineConfiguration, pool: EnginePool) {
+    private init(model: Model, configuration: EngineConfiguration, kv: KVAccounting, pool: EnginePool) {
         self.model = model
         self.configuration = configuration
         window = configuration.window(for: model)
+        self.kv = kv
         self.pool = pool
     }
 
     public static func load(modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
                             queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits()) async throws(ScoringError) -> Scorer {
-        let configuration = try configuration.validated()
+        let requested = try configuration.validated()
         // Loading reads hundreds of MiB and blocks for seconds: on a thread of its own, never on the
         // cooperative pool that serves requests (a server that loads a second model stays responsive).
         let loaded: Result<Model, ScoringError> = await withCheckedContinuation { continuation in
             Thread {
                 do throws(ScoringError) {
                     continuation.resume(returning: .success(try Model(
-                        path: modelPath, useExtraBuffers: configuration.repackWeights, gpuLayers: configuration.gpuLayers)))
+                        path: modelPath, useExtraBuffers: requested.repackWeights, gpuLayers: requested.gpuLayers)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
             }.start()
         }
         let model = try loaded.get()
+        var configuration = requested
+        let kv = try sizeCache(model: model, configuration: &configuration)
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
-            return Scorer(model: model, configuration: configuration, pool: pool)
+            return Scorer(model: model, configuration: configuration, kv: kv, pool: pool)
         } catch let error as ScoringError {
             throw error
         } catch {
             throw .engineFailure("\(error)")
         }
+    }
+
+    /// Measures the model's KV cost and, with a budget, sets how many contexts each worker caches. A budget
+    /// that cannot hold two windows per worker (a context, and a stream for its next level or a long
+    /// candidate) is refused here, with the figure it would need, rather than failing or swapping later.
+    static func sizeCache(model: Model, configuration: inout EngineConfiguration) throws(ScoringError) -> KVAccounting {
+        var kv = try KVAccounting.measure(model: model, configuration: configuration)
+        guard let budget = configuration.kvBudget, model.isCausal else { return kv }
+        let streams = kv.streams(forBudget: budget.bytes(kv))
+        guard streams >= 2 else {
+            let needed = 2 * kv.bytesPerStream * kv.workers
+            throw .invalidRequest(field: "kv-budget", reason: "\(budget) of KV holds \(streams) context(s) of \(kv.window) tokens "
+                + "(\(Bytes.text(kv.bytesPerStream)) each with this model) per worker; at least 2 per worker are needed: "
+                + "--kv-budget \(needed / (1 << 20))MiB (\(2 * kv.window * kv.workers) tokens), or a smaller --ctx-size")
+        }
+        configuration.cacheSlots = min(streams, 64)
+        kv.streamsPerWorker = configuration.cacheSlots
+        return kv
     }
 
     public var methods: [ScoringMethod] {

@@ -108,10 +108,26 @@ struct ModelsResponseBody: Encodable {
         var defaultMethod: String
         var classifierLabels: [String]
         var chatTemplate: Bool
+        var kv: KV
         enum CodingKeys: String, CodingKey {
-            case id, object, methods
+            case id, object, methods, kv
             case contextWindow = "context_window", trainedContext = "trained_context"
             case defaultMethod = "default_method", classifierLabels = "classifier_labels", chatTemplate = "chat_template"
+        }
+    }
+
+    /// The engine's KV accounting (`KVAccounting`), as `GET /v1/models` shows it.
+    struct KV: Encodable {
+        var bytesPerToken: Int
+        var bytesPerContext: Int
+        var largestContext: Int
+        var contextsPerWorker: Int
+        var workers: Int
+        var totalBytes: Int
+        enum CodingKeys: String, CodingKey {
+            case workers
+            case bytesPerToken = "bytes_per_token", bytesPerContext = "bytes_per_context", largestContext = "largest_context"
+            case contextsPerWorker = "contexts_per_worker", totalBytes = "total_bytes"
         }
     }
     var object = "list"

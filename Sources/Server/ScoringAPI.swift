@@ -117,7 +117,9 @@ public struct ScoringAPI: Sendable {
         return ModelsResponseBody(data: [.init(
             id: model.name, contextWindow: scorer.window, trainedContext: model.trainedContext,
             methods: scorer.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
-            classifierLabels: model.classifierLabels, chatTemplate: model.chatTemplate != nil)])
+            classifierLabels: model.classifierLabels, chatTemplate: model.chatTemplate != nil,
+            kv: .init(bytesPerToken: scorer.kv.bytesPerToken, bytesPerContext: scorer.kv.bytesPerStream, largestContext: scorer.kv.window,
+                      contextsPerWorker: scorer.kv.streamsPerWorker, workers: scorer.kv.workers, totalBytes: scorer.kv.totalBytes))])
     }
 
     func ready() -> HTTPResponse {

@@ -37,8 +37,15 @@ enum ServeSettings {
         defaultText: "0")
     static let workers = ConfigSetting(flag: "workers", summary: "Engine worker threads, each with its own llama.cpp context.", defaultText: "1")
     static let threads = ConfigSetting(flag: "threads", summary: "CPU threads per worker.", defaultText: "2")
-    static let parallel = ConfigSetting(flag: "parallel", summary: "Candidate sequences decoded together in one llama_decode.", defaultText: "8")
-    static let cacheSlots = ConfigSetting(flag: "cache-slots", summary: "KV sequences per worker that keep prompts across requests.", defaultText: "4")
+    static let parallel = ConfigSetting(
+        flag: "parallel", summary: "Accepted and ignored: candidates are decoded one per llama_decode call, so rewards do not depend on what else is in flight.",
+        defaultText: "8")
+    static let cacheSlots = ConfigSetting(
+        flag: "cache-slots", summary: "KV streams per worker, each caching one context of up to --ctx-size tokens (set by --kv-budget when given).",
+        defaultText: "4")
+    static let kvBudget = ConfigSetting(
+        flag: "kv-budget", summary: "KV cache memory for all workers, in tokens (262144) or bytes (8GiB, 512MiB); sets --cache-slots. Refused at start-up when it cannot hold 2 windows per worker.",
+        defaultText: "none (--cache-slots decides)", valueName: "size")
     static let cacheTokens = ConfigSetting(
         flag: "cache-tokens", summary: "Most prompt tokens kept in the cross-request cache per worker.", defaultText: "262144")
     static let batchSize = ConfigSetting(flag: "batch-size", summary: "Tokens per llama_decode call.", defaultText: "2048")
@@ -58,7 +65,7 @@ enum ServeSettings {
 
     static let all: [ConfigSetting] = [
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens, maxConnections,
-        maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
+        maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots, kvBudget,
         cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing,
     ]
 

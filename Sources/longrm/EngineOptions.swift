@@ -22,6 +22,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(ServeSettings.cacheSlots.flag), help: ServeSettings.cacheSlots.help)
     var cacheSlots: String?
 
+    @Option(name: .customLong(ServeSettings.kvBudget.flag), help: ServeSettings.kvBudget.help)
+    var kvBudget: String?
+
     @Option(name: .customLong(ServeSettings.cacheTokens.flag), help: ServeSettings.cacheTokens.help)
     var cacheTokens: String?
 
@@ -53,6 +56,8 @@ struct EngineOptions: ParsableArguments {
         c.threads = try r.int(S.threads, cli: threads, default: c.threads, range: 1...256)
         c.parallelSequences = try r.int(S.parallel, cli: parallel, default: c.parallelSequences, range: 1...64)
         c.cacheSlots = try r.int(S.cacheSlots, cli: cacheSlots, default: c.cacheSlots, range: 2...64)
+        c.kvBudget = try r.value(S.kvBudget, cli: kvBudget, default: KVBudget?.none, expected: "tokens (262144) or bytes (8GiB, 512MiB)",
+                                 show: { $0.map(\.description) ?? "none" }) { text -> KVBudget?? in KVBudget(parsing: text).map { .some($0) } }
         c.cacheTokens = try r.int(S.cacheTokens, cli: cacheTokens, default: c.cacheTokens, range: 0...Int.max)
         c.batchSize = try r.int(S.batchSize, cli: batchSize, default: c.batchSize, range: 32...Int(Int32.max))
         c.microBatchSize = try r.int(S.microBatchSize, cli: microBatchSize, default: c.microBatchSize, range: 32...Int(Int32.max))
@@ -62,9 +67,6 @@ struct EngineOptions: ParsableArguments {
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
-        }
-        guard c.cacheSlots + c.parallelSequences <= 256 else {
-            throw ConfigError(description: "--cache-slots + --parallel must be ≤ 256, got \(c.cacheSlots + c.parallelSequences)")
         }
         return (path, c)
     }

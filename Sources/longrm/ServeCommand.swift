@@ -121,6 +121,11 @@ struct ServeCommand: AsyncParsableCommand {
             "name": "\(scorer.model.name)", "window": "\(scorer.window)", "methods": "\(scorer.methods.map(\.rawValue))",
             "load_seconds": "\(String(format: "%.2f", scorer.model.loadSeconds))",
         ])
+        let kv = scorer.kv
+        logger.info("kv cache", metadata: [
+            "bytes_per_token": "\(kv.bytesPerToken)", "bytes_per_context": "\(kv.bytesPerStream)", "largest_context": "\(kv.window)",
+            "contexts_per_worker": "\(kv.streamsPerWorker)", "workers": "\(kv.workers)", "total": "\(Bytes.text(kv.totalBytes))",
+        ])
 
         let lifecycle = ServerLifecycle()
         let api = ScoringAPI(scorer: scorer, defaultMethod: c.defaultMethod, defaultTimeoutMs: c.timeoutMs,
