@@ -5,8 +5,11 @@ struct PrefixCache: Sendable {
         var tokens: [Int32]
         var sequence: Int32
         var lastUse: UInt64
-        /// Logits after the prefix's last token: predicts the first token of every continuation.
+        /// Logits after the prefix's last token: predicts the first token of every continuation (empty for a
+        /// partial entry).
         var nextTokenLogits: [Float]
+        /// What an abandoned prefill left (no level boundary): only ever a base to continue from.
+        var isPartial = false
     }
 
     private(set) var entries: [Entry] = []
@@ -23,7 +26,7 @@ struct PrefixCache: Sendable {
 
     /// The entry holding exactly these tokens.
     mutating func exact(_ tokens: [Int32]) -> Entry? {
-        guard let i = entries.firstIndex(where: { $0.tokens == tokens }) else { return nil }
+        guard let i = entries.firstIndex(where: { !$0.isPartial && $0.tokens == tokens }) else { return nil }
         touch(i)
         return entries[i]
     }
@@ -53,10 +56,11 @@ struct PrefixCache: Sendable {
     /// Records a prefix, then evicts least recently used entries (other than the new one and `protected`)
     /// while the cached tokens exceed the budget. Returns the sequences whose entries were evicted.
     @discardableResult
-    mutating func insert(tokens: [Int32], sequence: Int32, nextTokenLogits: [Float], protecting protected: Set<Int32>) -> [Int32] {
+    mutating func insert(tokens: [Int32], sequence: Int32, nextTokenLogits: [Float], isPartial: Bool = false,
+                         protecting protected: Set<Int32>) -> [Int32] {
         entries.removeAll { $0.sequence == sequence }
         clock += 1
-        entries.append(Entry(tokens: tokens, sequence: sequence, lastUse: clock, nextTokenLogits: nextTokenLogits))
+        entries.append(Entry(tokens: tokens, sequence: sequence, lastUse: clock, nextTokenLogits: nextTokenLogits, isPartial: isPartial))
         var evicted: [Int32] = []
         while cachedTokens > maxTokens {
             guard let victim = entries.indices.filter({ entries[$0].sequence != sequence && !protected.contains(entries[$0].sequence) })

@@ -141,12 +141,20 @@ final class Session {
                 if !created.contains(base.sequence) { reused = max(reused, base.tokens.count) }
                 holding.insert(base.sequence)
             }
-            guard let sequence = cache.acquire(protecting: holding.union(reserved)) else {
-                throw .engineFailure("no free cache sequence: raise --cache-slots")
-            }
             guard let memory else { throw .engineFailure("this model keeps no KV cache") }
-            _ = llama_memory_seq_rm(memory, sequence, -1, -1)
-            if let base { llama_memory_seq_cp(memory, base.sequence, sequence, -1, -1) }
+            let sequence: Int32
+            if let base, base.isPartial, !reserved.contains(base.sequence) {
+                // What an abandoned prefill left: continue it in place (it is no level anyone else reuses).
+                sequence = base.sequence
+                cache.remove(sequence: sequence)
+            } else {
+                guard let free = cache.acquire(protecting: holding.union(reserved)) else {
+                    throw .engineFailure("no free cache sequence: raise --cache-slots")
+                }
+                sequence = free
+                _ = llama_memory_seq_rm(memory, sequence, -1, -1)
+                if let base { llama_memory_seq_cp(memory, base.sequence, sequence, -1, -1) }
+            }
             let start = base?.tokens.count ?? 0
             let fresh = Array(target[start...])
             let outer = abortSlot.set(control)
@@ -163,8 +171,8 @@ final class Session {
                     _ = llama_memory_seq_rm(memory, evicted, -1, -1)
                 }
             } catch {
-                _ = llama_memory_seq_rm(memory, sequence, -1, -1)
                 cache.remove(sequence: sequence)
+                keepAbandonedPrefill(sequence, target: target, from: start, after: error)
                 throw error == .cancelled ? control.error : error
             }
             current = cache.exact(target)
@@ -173,6 +181,25 @@ final class Session {
         }
         guard let current else { throw .engineFailure("prefix bookkeeping lost its entry") }
         return current
+    }
+
+    /// When a prefill stops because its request timed out or its client left, keeps the tokens decoded so far
+    /// (whole micro-batches: llama.cpp removes only the one it aborted) as a partial cache entry, within the
+    /// cache's token budget, so a retry continues from there instead of starting over: a context that takes
+    /// longer than the client's timeout is then answered after a few retries (issue 13). Other failures
+    /// discard the sequence.
+    private func keepAbandonedPrefill(_ sequence: Int32, target: [Int32], from start: Int, after error: ScoringError) {
+        guard let memory else { return }
+        let kept = min(Int(llama_memory_seq_pos_max(memory, sequence)) + 1, target.count)
+        guard error == .cancelled || error == .timedOut, kept > start else {
+            _ = llama_memory_seq_rm(memory, sequence, -1, -1)
+            return
+        }
+        for evicted in cache.insert(tokens: Array(target[..<kept]), sequence: sequence, nextTokenLogits: [], isPartial: true,
+                                    protecting: reserved) {
+            _ = llama_memory_seq_rm(memory, evicted, -1, -1)
+        }
+        if cache.entries.allSatisfy({ $0.sequence != sequence }) { _ = llama_memory_seq_rm(memory, sequence, -1, -1) }
     }
 
     /// Decodes one sequence's tokens in batch-sized chunks; returns the logits after the last token.
