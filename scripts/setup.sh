@@ -121,6 +121,14 @@ if [[ ! -f "$TEST_MODELS/.stamp-v1" ]]; then
   "$VENV/bin/python" scripts/make_classifier_model.py --tiny-causal "$TEST_MODELS/tiny-causal-cls.gguf" >/dev/null
   touch "$TEST_MODELS/.stamp-v1"
 fi
+# Llama-3.1-8B's KV geometry (32 layers x 8 KV heads x 128 dims) on a tiny network: KV memory behaves like the
+# 8B model's (bench/kv.sh, KVBudgetTests); 40 MB, random weights from a fixed seed.
+if [[ ! -f "$TEST_MODELS/.stamp-kv-v1" ]]; then
+  CURRENT_STEP="8B-KV-geometry test model"
+  step "generating the 8B-KV-geometry test model"
+  "$VENV/bin/python" scripts/make_kv_geometry_model.py "$TEST_MODELS/kv-geometry-8b.gguf" >/dev/null
+  touch "$TEST_MODELS/.stamp-kv-v1"
+fi
 
 # One file the Makefile and Package.swift read, so the paths live in one place.
 cat > "$CACHE/env.sh" <<ENV

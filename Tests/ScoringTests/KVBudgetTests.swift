@@ -41,4 +41,27 @@ import Testing
             #expect(reason.contains("--kv-budget") && reason.contains("4096 tokens"), "\(reason)")
         }
     }
+
+    /// The 8B-KV-geometry test model (scripts/make_kv_geometry_model.py): 128 KiB per token like Llama-3.1-8B,
+    /// no sliding window, so every candidate is decoded inside its context's stream; it scores end to end.
+    @Test func eightBGeometryIsAccountedAt128KiBPerToken() async throws {
+        let path = ClassifierTests.modelPath("kv-geometry-8b.gguf")
+        guard FileManager.default.fileExists(atPath: path) else {
+            Issue.record("test model missing at \(path): run `make setup` (scripts/setup.sh) first")
+            return
+        }
+        var configuration = EngineConfiguration(contextSize: 2048, threads: 1, cacheSlots: 2, batchSize: 512)
+        configuration.kvBudget = .bytes(512 << 20)
+        let scorer = try await Scorer.load(modelPath: path, configuration: configuration)
+        defer { scorer.shutdown() }
+        #expect(scorer.kv.bytesPerToken == 32 * 8 * 128 * 2 * 2)
+        #expect(scorer.kv.slidingBytesPerStream == 0)
+        #expect(scorer.kv.bytesPerStream == 256 << 20)
+        #expect(scorer.kv.streamsPerWorker == 2)
+        let request = ScoringRequest(input: .contextPrompt(context: String(repeating: "the code of locker 17 is 4821. ", count: 20),
+                                                           prompt: "what is the code"),
+                                     responses: ["4821", "the code is 1234", "blue"])
+        let result = try await scorer.bestOfN(request)
+        #expect(result.rewards.count == 3 && result.rewards.allSatisfy(\.isFinite))
+    }
 }
