@@ -56,7 +56,7 @@ class CharTokenizer:
     """Approximate token counts from characters, with the ratio measured on the server (usage.prompt_tokens)."""
 
     def __init__(self, port):
-        text = inputs.make_context(lambda t: [0] * max(1, len(t) // 4), 2048, "kv-calibrate").text
+        text = inputs.make_context(lambda t: [0] * max(1, len(t) // 4), 512, "kv-calibrate").text
         body, _ = Client(port).post("/v1/score", {"items": [{"context": text, "prompt": "?", "response": "x"}]})
         self.chars_per_token = len(text) / max(1, body["usage"]["prompt_tokens"])
 
