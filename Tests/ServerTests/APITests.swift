@@ -156,6 +156,10 @@ struct APITests {
         #expect(model["default_method"]?.string == "likelihood")
         #expect(model["classifier_labels"] == .array([]))
         #expect(model["chat_template"]?.bool != nil)
+        // KV accounting measured on the model: Gemma 3 270M keeps 3 full-attention layers of 1 × 256-dim f16 K and V.
+        #expect(model["kv"]?["bytes_per_token"]?.int == 3072)
+        #expect(model["kv"]?["largest_context"]?.int == 2048)
+        #expect((model["kv"]?["contexts_per_worker"]?.int ?? 0) >= 2)
     }
 
     @Test func readyHealthAndTheOpenAPIDocument() async throws {
