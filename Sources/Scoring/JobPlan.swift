@@ -13,6 +13,8 @@ struct JobPlan: Sendable, Equatable {
             })
         })
     }
+    /// Generation jobs stay resident across decode steps (EnginePool runs them apart from scoring waves).
+    var generates: Bool { groups.contains { $0.suffixes.contains { if case .generate = $0.output { true } else { false } } } }
     var totalTokens: Int { groups.reduce(0) { $0 + $1.prefixCount + $1.suffixes.reduce(0) { $0 + $1.tokens.count } } }
 }
 
@@ -40,11 +42,16 @@ enum OutputKind: Sendable, Equatable {
     case verdict([Int32])
     /// The classifier head's outputs (rank pooling) for the whole sequence.
     case pooled
+    /// Greedy generation after the suffix (Session+Generation.swift); the result is in
+    /// `GroupOutcome.generated`, not `values`.
+    case generate(GenerationSpec)
 }
 
 /// Per suffix, in plan order: log-probabilities, verdict log-probabilities or classifier outputs.
 struct GroupOutcome: Sendable, Equatable {
     var values: [[Float]]
+    /// Per suffix with a `.generate` output, in plan order (empty for the other kinds).
+    var generated: [GeneratedText] = []
 }
 
 struct JobOutcome: Sendable, Equatable {

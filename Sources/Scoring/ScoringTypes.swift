@@ -60,6 +60,8 @@ public struct ScoringOptions: Sendable, Equatable {
     public var method: ScoringMethod
     public var normalization: Normalization?
     public var truncation: Truncation
+    /// Method `judge`: template, probability or generation mode (Sources/Scoring/JudgeOptions.swift).
+    public var judge = JudgeOptions()
     public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none) {
         self.method = method; self.normalization = normalization; self.truncation = truncation
     }
@@ -102,6 +104,8 @@ public struct ScoringResult: Sendable, Equatable {
     /// Judge pairwise only: P(first better) averaged over both orders, and whether both orders agree.
     public var judgeProbability: Double?
     public var consistent: Bool?
+    /// Judge only: template, mode and the verdict of every prompt.
+    public var judge: JudgeReport? = nil
     /// Hash of the tokenised shared prefix: equal keys share a KV cache.
     public var contextKey: String
 

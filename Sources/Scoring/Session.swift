@@ -16,20 +16,23 @@ final class Session {
 
     let model: Model
     let window: Int
-    private let context: OpaquePointer
-    private let memory: llama_memory_t?
+    // Internal, not private: Session+Generation.swift (another file) decodes with them too.
+    let context: OpaquePointer
+    let memory: llama_memory_t?
     private let batchCapacity: Int
     private let maxOutputRows: Int
-    private let workingSequences: [Int32]
+    let workingSequences: [Int32]
     private var batch: llama_batch
     private var cache: PrefixCache
-    private let abortSlot = AbortSlot()
-    private let vocabularySize: Int
+    let abortSlot = AbortSlot()
+    let vocabularySize: Int
     private let pooled: Bool
     /// Cache sequences an unfinished prefill is writing: nested jobs run between its chunks must not take them.
     private var reserved: Set<Int32> = []
     /// Called between the chunks of a long prefill so short jobs are not stuck behind it (set by the worker).
     var betweenChunks: (() -> Void)?
+    /// Generation jobs in flight and the working sequences they lease (Session+Generation.swift).
+    let generation = GenerationState()
 
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
@@ -144,7 +147,7 @@ final class Session {
 
     /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, reusing the
     /// longest cached prefix, and records each level so later requests can reuse it.
-    private func ensurePrefix(_ levels: [[Int32]], control: JobControl, protecting protected: Set<Int32>,
+    func ensurePrefix(_ levels: [[Int32]], control: JobControl, protecting protected: Set<Int32>,
                               reused: inout Int, computed: inout Int) throws(ScoringError) -> PrefixCache.Entry {
         var target: [Int32] = []
         var current: PrefixCache.Entry?
@@ -199,7 +202,7 @@ final class Session {
     }
 
     /// Decodes one sequence's tokens in batch-sized chunks; returns the logits after the last token.
-    private func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int,
+    func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int,
                                 control: JobControl) throws(ScoringError) -> [Float] {
         var last: [Float] = []
         var offset = 0
@@ -246,7 +249,7 @@ final class Session {
         var outputRows: Int {
             switch output {
             case .tokenLogProbs: return max(0, tokens.count - max(scoredFrom, 1))
-            case .verdict: return 1
+            case .verdict, .generate: return 1
             // Pooled outputs are one small vector per sequence, not vocabulary-wide logits rows: the row budget
             // does not apply, and an encoder's sequence must never be split across calls.
             case .pooled: return 0
@@ -268,7 +271,7 @@ final class Session {
         var tokens = 0, rows = 0
         for item in items.sorted(by: { !$0.isPooled && $1.isPooled }) {
             let alone = item.isPooled && !model.isCausal
-            let fits = !alone && wave.count < workingSequences.count && tokens + item.tokens.count <= batchCapacity
+            let fits = !alone && wave.count < freeWorkingSequences.count && tokens + item.tokens.count <= batchCapacity
                 && rows + item.outputRows <= maxOutputRows && wave.first.map { $0.isPooled == item.isPooled } ?? true
             if !fits && !wave.isEmpty {
                 waves.append(wave)
@@ -285,7 +288,7 @@ final class Session {
     /// Decodes a wave: copies each candidate's prefix KV into a working sequence, decodes all candidates
     /// (in several calls when one alone exceeds the batch), reads their outputs, frees the sequences.
     private func decodeWave(_ wave: [WorkItem]) throws(ScoringError) -> [[Float]] {
-        let sequences = Array(workingSequences.prefix(wave.count))
+        let sequences = Array(freeWorkingSequences.prefix(wave.count))
         if let memory {
             for (item, sequence) in zip(wave, sequences) {
                 _ = llama_memory_seq_rm(memory, sequence, -1, -1)
@@ -317,7 +320,7 @@ final class Session {
                     let wants: Bool
                     switch item.output {
                     case .tokenLogProbs: wants = !isLast && i + 1 >= item.scoredFrom
-                    case .verdict: wants = isLast
+                    case .verdict, .generate: wants = isLast
                     case .pooled: wants = true
                     }
                     if wants { reads.append((k, batch.n_tokens, i)); if !item.isPooled { rows += 1 } }
@@ -336,7 +339,7 @@ final class Session {
                 case .verdict(let labels):
                     guard let row = llama_get_logits_ith(context, read.batchIndex) else { throw .engineFailure("missing logits row") }
                     results[read.candidate] = LogSoftmax.logProbabilities(of: labels, in: UnsafeBufferPointer(start: row, count: vocabularySize))
-                case .pooled:
+                case .pooled, .generate:
                     break
                 }
             }
@@ -352,9 +355,9 @@ final class Session {
 
     // MARK: batch plumbing
 
-    private func clearBatch() { batch.n_tokens = 0 }
+    func clearBatch() { batch.n_tokens = 0 }
 
-    private func add(_ token: Int32, position: Int, sequence: Int32, output: Bool) {
+    func add(_ token: Int32, position: Int, sequence: Int32, output: Bool) {
         let i = Int(batch.n_tokens)
         batch.token[i] = token
         batch.pos[i] = Int32(position)
@@ -364,7 +367,7 @@ final class Session {
         batch.n_tokens += 1
     }
 
-    private func decode() throws(ScoringError) {
+    func decode() throws(ScoringError) {
         let status = llama_decode(context, batch)
         switch status {
         case 0: return

@@ -50,8 +50,14 @@ struct OptionFields {
     var normalize: String?
     var truncation: String?
     var timeoutMs: Int?
+    /// Method judge only: template name, `probability` | `generate`, generation cap, return the text.
+    var judgeTemplate: String?
+    var judgeMode: String?
+    var maxNewTokens: Int?
+    var returnText: Bool?
 
-    static let keys = ["method", "normalize", "truncation", "timeout_ms"]
+    static let keys = ["method", "normalize", "truncation", "timeout_ms"] + judgeKeys
+    static let judgeKeys = ["judge_template", "judge_mode", "max_new_tokens", "return_text"]
 
     init(_ c: KeyedDecodingContainer<AnyKey>) throws {
         method = try c.decodeIfPresent(String.self, forKey: AnyKey("method"))
@@ -64,13 +70,28 @@ struct OptionFields {
             }
             timeoutMs = Int(ms)
         }
+        judgeTemplate = try c.decodeIfPresent(String.self, forKey: AnyKey("judge_template"))
+        judgeMode = try c.decodeIfPresent(String.self, forKey: AnyKey("judge_mode"))
+        if let n = try c.decodeIfPresent(Double.self, forKey: AnyKey("max_new_tokens")) {
+            guard n == n.rounded(), abs(n) < 1e9 else { throw APIError.badRequest("expected an integer", field: "max_new_tokens") }
+            maxNewTokens = Int(n)
+        }
+        returnText = try c.decodeIfPresent(Bool.self, forKey: AnyKey("return_text"))
     }
 
     func options(defaultMethod: ScoringMethod) throws(APIError) -> ScoringOptions {
         let method = try parse(self.method, ScoringMethod.self, field: "method") ?? defaultMethod
         let normalization = try parse(normalize, Normalization.self, field: "normalize")
         let truncation = try parse(self.truncation, Truncation.self, field: "truncation") ?? .none
-        return ScoringOptions(method: method, normalization: normalization, truncation: truncation)
+        var options = ScoringOptions(method: method, normalization: normalization, truncation: truncation)
+        let judgeFields: [(String, Bool)] = [("judge_template", judgeTemplate != nil), ("judge_mode", judgeMode != nil),
+                                             ("max_new_tokens", maxNewTokens != nil), ("return_text", returnText != nil)]
+        if method != .judge, let given = judgeFields.first(where: \.1) {
+            throw .badRequest("applies to method \"judge\" only", field: given.0)
+        }
+        options.judge = JudgeOptions(template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
+                                     maxNewTokens: maxNewTokens, returnText: returnText ?? false)
+        return options
     }
 
     func timeout(default fallback: Int) throws(APIError) -> Duration {

@@ -58,7 +58,8 @@ public struct ScoringAPI: Sendable {
             rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
             margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey, result.timings))
+            usage: UsageBody(result.usage), timings: timings(result.timings), judge: JudgeBody(result.judge)),
+            headers: contextHeader(result.contextKey, result.timings))
     }
 
     func bestOfN(_ body: [UInt8]) async throws -> HTTPResponse {
@@ -70,7 +71,8 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, BestOfNResponseBody(
             rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey, result.timings))
+            usage: UsageBody(result.usage), timings: timings(result.timings), judge: JudgeBody(result.judge)),
+            headers: contextHeader(result.contextKey, result.timings))
     }
 
     func score(_ body: [UInt8]) async throws -> HTTPResponse {
