@@ -61,9 +61,10 @@ public struct ScoringOptions: Sendable, Equatable {
     public var normalization: Normalization?
     public var truncation: Truncation
     /// Method `judge`: template, probability or generation mode (Sources/Scoring/JudgeOptions.swift).
-    public var judge = JudgeOptions()
-    public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none) {
-        self.method = method; self.normalization = normalization; self.truncation = truncation
+    public var judge: JudgeOptions
+    public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none,
+                judge: JudgeOptions = JudgeOptions()) {
+        self.method = method; self.normalization = normalization; self.truncation = truncation; self.judge = judge
     }
 }
 

@@ -34,6 +34,7 @@ final class GenerationState {
         var remaining: Int
         var reused = 0
         var computed = 0
+        var startedPrefix = false
         init(id: UInt64, job: Session.Job) {
             self.id = id
             self.job = job
@@ -161,7 +162,9 @@ extension Session {
         if !group.levels.isEmpty {
             var reused = 0
             prefix = try ensurePrefix(group.levels, control: job.job.control, protecting: [], reused: &reused, computed: &job.computed)
-            job.reused = max(job.reused, reused)
+            // Only what earlier requests left counts as reuse, not the prefix this job's first candidate made.
+            if !job.startedPrefix { job.reused = max(job.reused, reused) }
+            job.startedPrefix = true
         }
         guard let sequence = freeWorkingSequences.first, let memory else { throw .engineFailure("no working sequence for generation") }
         generation.leased.insert(sequence)
