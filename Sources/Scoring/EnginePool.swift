@@ -20,6 +20,10 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         public var batchedJobs: Int
         public var computedTokens: Int
         public var reusedTokens: Int
+        /// Generation decode steps (one llama_decode each) and the candidate tokens they decoded: tokens per
+        /// step is how many generations in flight shared each call.
+        public var generationSteps: Int = 0
+        public var generationStepTokens: Int = 0
     }
 
     struct Completed: Sendable {
@@ -40,6 +44,7 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     private var stopping = false
     private var running = 0
     private var stats = (batches: 0, batchedJobs: 0, computed: 0, reused: 0)
+    private var generation = (steps: 0, tokens: 0)
     private var threads: [Thread] = []
     /// Generation jobs admitted to a worker's session, by job id, with the time they were admitted.
     private var generationJobs: [UInt64: (job: Scheduler<Pending>.Queued, started: UInt64)] = [:]
@@ -117,7 +122,8 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         condition.withLock {
             Snapshot(queuedRequests: scheduler.queuedRequests, queuedTokens: scheduler.queuedTokens, runningJobs: running,
                      saturated: scheduler.isSaturated, batches: stats.batches, batchedJobs: stats.batchedJobs,
-                     computedTokens: stats.computed, reusedTokens: stats.reused)
+                     computedTokens: stats.computed, reusedTokens: stats.reused,
+                     generationSteps: generation.steps, generationStepTokens: generation.tokens)
         }
     }
 
@@ -220,7 +226,13 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     // MARK: generation (continuous batching; Session+Generation.swift)
 
     private func stepGeneration(worker: Int, session: Session) {
+        let before = (session.generation.steps, session.generation.stepTokens)
         let finished = session.stepGeneration()
+        let after = (session.generation.steps, session.generation.stepTokens)
+        condition.withLock {
+            generation.steps += after.0 - before.0
+            generation.tokens += after.1 - before.1
+        }
         guard !finished.isEmpty else { return }
         let now = Self.now()
         let ended: [(job: Scheduler<Pending>.Queued, started: UInt64, result: Result<JobOutcome, ScoringError>)] = condition.withLock {

@@ -70,6 +70,9 @@ final class GenerationState {
     var waiting: [Candidate] = []
     var live: [Candidate] = []
     var leased: Set<Int32> = []
+    /// Decode steps run, and candidate tokens decoded in them: their ratio is the continuous batch's width.
+    var steps = 0
+    var stepTokens = 0
 }
 
 extension Session {
@@ -123,6 +126,8 @@ extension Session {
         }
         do throws(ScoringError) {
             try decode()
+            generation.steps += 1
+            generation.stepTokens += stepping.count
             for (row, candidate) in stepping.enumerated() {
                 guard let logits = llama_get_logits_ith(context, Int32(row)) else { throw .engineFailure("missing logits row") }
                 candidate.position += 1
