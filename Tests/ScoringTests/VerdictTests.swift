@@ -1,3 +1,4 @@
+import Foundation
 @testable import Scoring
 import Testing
 
@@ -75,6 +76,21 @@ import Testing
         #expect(throws: ScoringError.self) { try pattern.validated() }
         pattern.verdictPattern = "[unclosed"
         #expect(throws: ScoringError.self) { try pattern.validated() }
+    }
+
+    @Test func templateFiles() throws {
+        func parse(_ json: String) throws(ScoringError) -> JudgeTemplate { try JudgeTemplateFile.parse(Data(json.utf8), source: "t.json") }
+        let critique = try parse(#"{"name":"mine","kind":"critique","user":"{context}|{question}|{response}","scale":[1,5]}"#)
+        #expect(critique.scaleMin == 1 && critique.scaleMax == 5 && critique.answerPrefix == "[Score: ")
+        #expect(critique.verdictPattern == JudgeTemplate.critique.verdictPattern, "the kind's pattern by default")
+        #expect(throws: ScoringError.invalidRequest(field: "judge-template", reason: "t.json: template \"p\" lacks the placeholder {response_b} in its user text")) {
+            try parse(#"{"name":"p","kind":"pair","user":"{context} {question} {response_a}"}"#)
+        }
+        #expect(throws: ScoringError.self) { try parse(#"{"name":"p","kind":"pair","user":"x","colour":"red"}"#) }
+        #expect(throws: ScoringError.self) { try parse(#"{"name":"p","kind":"plain","user":"x"}"#) }
+        #expect(throws: ScoringError.self) { try parse(#"{"name":"p","kind":"pair","user":"{context} {question} {response_a} {response_b}","scale":[1,5]}"#) }
+        let templates = JudgeTemplates(extra: [critique])
+        #expect(templates.names == ["pair", "rank", "critique", "plain", "mine"])
     }
 
     @Test func promptOrders() {
