@@ -9,13 +9,16 @@ public final class Scorer: Sendable {
     public let window: Int
     /// Judge templates and generation limits (`--judge-template`, `--judge-max-new-tokens`).
     public let judge: JudgeConfiguration
+    /// The classifier label reported as `rewards` (the others are in `rewardVectors`).
+    public let rewardLabel: Int
     let pool: EnginePool
 
-    private init(model: Model, configuration: EngineConfiguration, judge: JudgeConfiguration, pool: EnginePool) {
+    private init(model: Model, configuration: EngineConfiguration, judge: JudgeConfiguration, rewardLabel: Int, pool: EnginePool) {
         self.model = model
         self.configuration = configuration
         self.judge = judge
         window = configuration.window(for: model)
+        self.rewardLabel = rewardLabel
         self.pool = pool
     }
 
@@ -36,9 +39,10 @@ public final class Scorer: Sendable {
             }.start()
         }
         let model = try loaded.get()
+        let rewardLabel = try configuration.rewardLabelIndex(labels: model.classifierLabels)
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
-            return Scorer(model: model, configuration: configuration, judge: judge, pool: pool)
+            return Scorer(model: model, configuration: configuration, judge: judge, rewardLabel: rewardLabel, pool: pool)
         } catch let error as ScoringError {
             throw error
         } catch {
@@ -49,9 +53,10 @@ public final class Scorer: Sendable {
     public var methods: [ScoringMethod] {
         ScoringMethod.allCases.filter { method in
             switch method {
-            case .likelihood: return model.isCausal
+            // A converted sequence classifier has no trained language-model head: only its score head means anything.
+            case .likelihood: return model.isCausal && model.head == nil
             case .classifier: return model.classifierOutputs > 0
-            case .judge: return model.isCausal
+            case .judge: return model.isCausal && model.head == nil
             }
         }
     }
@@ -125,9 +130,15 @@ public final class Scorer: Sendable {
                 result.rewards = withContext
             }
         case .classifier:
-            result.rewards = outcome.groups[0].values.map { scores in
-                let raw = Double(scores.first ?? 0)
-                return planned.normalization == .sigmoid ? RewardMath.sigmoid(raw) : raw
+            let read = HeadReadout(plan: planned.plan.groups[0], values: outcome.groups[0].values, labels: model.classifierOutputs,
+                                   head: model.head, stepSeparator: request.options.stepRewards ? model.stepSeparatorToken : nil)
+            let sigmoid = planned.normalization == .sigmoid
+            func shown(_ x: Double) -> Double { sigmoid ? RewardMath.sigmoid(x) : x }
+            result.rewardVectors = read.finals.map { $0.map(shown) }
+            result.rewards = read.finals.map { shown($0[min(rewardLabel, $0.count - 1)]) }
+            result.labels = model.classifierLabels
+            if request.options.stepRewards {
+                result.stepRewards = read.steps.map { $0.map { shown($0[rewardLabel]) } }
             }
         case .judge:
             // Every judge plan carries its run (Planner+Judge.swift); rewards in JudgeScoring.swift.

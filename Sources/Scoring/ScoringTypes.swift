@@ -62,9 +62,12 @@ public struct ScoringOptions: Sendable, Equatable {
     public var truncation: Truncation
     /// Method `judge`: template, probability or generation mode (Sources/Scoring/JudgeOptions.swift).
     public var judge: JudgeOptions
+    /// classifier with a step separator (process reward models): also the head at every separator.
+    public var stepRewards: Bool
     public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none,
-                judge: JudgeOptions = JudgeOptions()) {
-        self.method = method; self.normalization = normalization; self.truncation = truncation; self.judge = judge
+                stepRewards: Bool = false, judge: JudgeOptions = JudgeOptions()) {
+        self.method = method; self.normalization = normalization; self.truncation = truncation
+        self.stepRewards = stepRewards; self.judge = judge
     }
 }
 
@@ -109,6 +112,11 @@ public struct ScoringResult: Sendable, Equatable {
     public var judge: JudgeReport? = nil
     /// Hash of the tokenised shared prefix: equal keys share a KV cache.
     public var contextKey: String
+    /// classifier: every label's output per response (`rewards` holds the reward label's), and the label names.
+    public var rewardVectors: [[Double]]? = nil
+    public var labels: [String]? = nil
+    /// classifier with `stepRewards`: the reward label's output at each step separator, per response.
+    public var stepRewards: [[Double]]? = nil
 
     /// Indices, best first; ties keep input order.
     public var ranking: [Int] { rewards.indices.sorted { rewards[$0] > rewards[$1] || rewards[$0] == rewards[$1] && $0 < $1 } }

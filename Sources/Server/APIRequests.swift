@@ -50,19 +50,21 @@ struct OptionFields {
     var normalize: String?
     var truncation: String?
     var timeoutMs: Int?
+    var stepRewards: Bool?
     /// Method judge only: template name, `probability` | `generate`, generation cap, return the text.
     var judgeTemplate: String?
     var judgeMode: String?
     var maxNewTokens: Int?
     var returnText: Bool?
 
-    static let keys = ["method", "normalize", "truncation", "timeout_ms"] + judgeKeys
+    static let keys = ["method", "normalize", "truncation", "timeout_ms", "step_rewards"] + judgeKeys
     static let judgeKeys = ["judge_template", "judge_mode", "max_new_tokens", "return_text"]
 
     init(_ c: KeyedDecodingContainer<AnyKey>) throws {
         method = try c.decodeIfPresent(String.self, forKey: AnyKey("method"))
         normalize = try c.decodeIfPresent(String.self, forKey: AnyKey("normalize"))
         truncation = try c.decodeIfPresent(String.self, forKey: AnyKey("truncation"))
+        stepRewards = try c.decodeIfPresent(Bool.self, forKey: AnyKey("step_rewards"))
         // Decoded as a number first: Foundation reports 2.5-for-an-Int without naming the field.
         if let ms = try c.decodeIfPresent(Double.self, forKey: AnyKey("timeout_ms")) {
             guard ms == ms.rounded(), abs(ms) < 1e15 else {
@@ -83,15 +85,18 @@ struct OptionFields {
         let method = try parse(self.method, ScoringMethod.self, field: "method") ?? defaultMethod
         let normalization = try parse(normalize, Normalization.self, field: "normalize")
         let truncation = try parse(self.truncation, Truncation.self, field: "truncation") ?? .none
-        var options = ScoringOptions(method: method, normalization: normalization, truncation: truncation)
+        if stepRewards == true && method != .classifier {
+            throw .badRequest("step rewards come from a classifier head; send \"method\": \"classifier\"", field: "step_rewards")
+        }
         let judgeFields: [(String, Bool)] = [("judge_template", judgeTemplate != nil), ("judge_mode", judgeMode != nil),
                                              ("max_new_tokens", maxNewTokens != nil), ("return_text", returnText != nil)]
         if method != .judge, let given = judgeFields.first(where: \.1) {
             throw .badRequest("applies to method \"judge\" only", field: given.0)
         }
-        options.judge = JudgeOptions(template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
-                                     maxNewTokens: maxNewTokens, returnText: returnText ?? false)
-        return options
+        let judge = JudgeOptions(template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
+                                 maxNewTokens: maxNewTokens, returnText: returnText ?? false)
+        return ScoringOptions(method: method, normalization: normalization, truncation: truncation, stepRewards: stepRewards ?? false,
+                              judge: judge)
     }
 
     func timeout(default fallback: Int) throws(APIError) -> Duration {
