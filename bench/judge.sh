@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 14 measurements: judge generation throughput vs llama-server /completion (1 and 8 clients), and
 # probability mode vs generation mode on the same pairs. See bench/lrbench/judge.py.
-# Usage: bench/judge.sh [--context 2048] [--pairs 8] [--new-tokens 64]
+# Usage: bench/judge.sh [--context 2048] [--pairs 8] [--new-tokens 64] [--no-peer]
 # Output: a table on stdout and bench/results/judge-<UTC date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +14,5 @@ BIN="$SCRATCH/release/longrm"
 if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
   swift build -c release --product longrm --scratch-path "$SCRATCH"
 fi
-exec python3 -m bench.lrbench.judge --binary "$BIN" --model "$MODEL" --tools "${LLAMA_TOOLS:?run scripts/setup.sh --with-tools}" \
+exec python3 -m bench.lrbench.judge --binary "$BIN" --model "$MODEL" --tools "${LLAMA_TOOLS:-none}" \
   --work "${BENCH_WORK:-$LONGRM_CACHE/bench}" "$@"

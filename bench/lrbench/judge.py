@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=8)
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-peer", action="store_true",
+                    help="ours only (no llama-server: contexts sized by a words x 1.3 estimate, no peer rows)")
     args = ap.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     check_template(repo)
@@ -74,12 +76,14 @@ def main():
     our_port, peer_port = 18431, 18432
     mine = ours(args.binary, args.model, our_port, window, os.path.join(args.work, "judge-ours.log"), threads=args.threads,
                 extra=("--judge-max-new-tokens", str(max(2048, args.new_tokens))))
-    other = peer(args.tools, args.model, peer_port, window, os.path.join(args.work, "judge-peer.log"), threads=args.threads)
+    other = None if args.no_peer else peer(args.tools, args.model, peer_port, window, os.path.join(args.work, "judge-peer.log"),
+                                           threads=args.threads)
     rows, agreement = [], {}
     try:
         mine.start()
-        other.start()
-        t = Tokenizer(peer_port)
+        if other is not None:
+            other.start()
+        t = Tokenizer(peer_port) if other is not None else (lambda text: [0] * int(len(text.split()) * 1.3))
 
         def pairs_for(seed):
             out = []
@@ -110,7 +114,7 @@ def main():
 
         seed = 1
         for clients in (1, 8):
-            for name in ("longrm", "llama-server"):
+            for name in ("longrm",) if other is None else ("longrm", "llama-server"):
                 seed += 1
                 pairs = pairs_for(seed)
                 jobs = [ours_job(p, "generate") for p in pairs] if name == "longrm" else [peer_job(p) for p in pairs]
@@ -126,12 +130,13 @@ def main():
                              "server": name, "clients": clients, "wall_s": round(wall, 2), "generated_tokens": generated,
                              "generated_tok_s": round(generated / wall, 1), "requests_per_s": round(len(pairs) / wall, 3),
                              "load": load, "texts": texts, "seed": seed})
-        # Same prompts on both servers: rerun the 1-client peer seed on ours to compare texts one to one.
-        same = pairs_for(rows[1]["seed"])
-        ours_again, _ = run_clients(our_port, [ours_job(p, "generate") for p in same], 1)
-        ours_texts = [v.get("text", "") for r in ours_again for v in r["judge"]["verdicts"]]
-        agreement["identical_texts"] = sum(a == b for a, b in zip(ours_texts, rows[1]["texts"]))
-        agreement["texts"] = len(ours_texts)
+        if other is not None:
+            # Same prompts on both servers: rerun the 1-client peer seed on ours to compare texts one to one.
+            same = pairs_for(rows[1]["seed"])
+            ours_again, _ = run_clients(our_port, [ours_job(p, "generate") for p in same], 1)
+            ours_texts = [v.get("text", "") for r in ours_again for v in r["judge"]["verdicts"]]
+            agreement["identical_texts"] = sum(a == b for a, b in zip(ours_texts, rows[1]["texts"]))
+            agreement["texts"] = len(ours_texts)
 
         # (b) probability vs generation on the same (fresh) pairs, 1 client.
         seed += 1
@@ -152,11 +157,12 @@ def main():
                           "readable_generated_verdicts": readable, "correct": correct})
     finally:
         mine.stop()
-        other.stop()
+        if other is not None:
+            other.stop()
     for r in rows:
         r.pop("texts", None)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    report = {"cpu": cpu, "threads": args.threads, "model": os.path.basename(args.model), "rows": rows, "agreement": agreement}
+    report = {"cpu": cpu, "threads": args.threads, "load_at_end": load_note(), "model": os.path.basename(args.model), "rows": rows, "agreement": agreement}
     stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
     out = os.path.join(repo, "bench/results", f"judge-{stamp}.json")
     with open(out, "w") as f:
@@ -167,7 +173,8 @@ def main():
     for r in rows:
         print(f"| {r['workload']} | {r['server']} | {r['clients']} | {r['wall_s']} | {r['generated_tokens']} | {r['generated_tok_s']} | {r['load']} |")
     a = agreement
-    print(f"\nidentical generated texts, ours vs llama-server (same prompts): {a['identical_texts']}/{a['texts']}")
+    if "texts" in a:
+        print(f"\nidentical generated texts, ours vs llama-server (same prompts): {a['identical_texts']}/{a['texts']}")
     print(f"probability mode {a['probability_wall_s']} s vs generation {a['generate_wall_s']} s for {a['pairs']} pairs; "
           f"both consistent {a['both_consistent']}, agree {a['agree_when_both_consistent']}; "
           f"readable generated verdicts {a['readable_generated_verdicts']}/{2 * a['pairs']}; correct {a['correct']}")
