@@ -48,4 +48,8 @@ public struct JudgeReport: Sendable, Equatable {
     /// critiques.
     public var consistent: Bool?
     public var verdicts: [JudgeVerdict]
+
+    public init(template: String, mode: JudgeMode, consistent: Bool?, verdicts: [JudgeVerdict]) {
+        self.template = template; self.mode = mode; self.consistent = consistent; self.verdicts = verdicts
+    }
 }

@@ -98,8 +98,8 @@ public final class Scorer: Sendable {
     private func run(_ request: ScoringRequest, pairwise: Bool, pointwise: Bool = false,
                      deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
         var planned = try Planner(model: model, window: window, judge: judge).plan(request, pairwise: pairwise, pointwise: pointwise)
-        if planned.plan.generates && configuration.parallelSequences < 2 {
-            throw .invalidRequest(field: "judge_mode", reason: "generation needs at least 2 working sequences (--parallel 2); this server has 1")
+        if planned.plan.generates && configuration.generationSequences < 1 {
+            throw .invalidRequest(field: "judge_mode", reason: "this server has no sequences for generation (--judge-sequences 0)")
         }
         if !configuration.sharePrefix { planned.plan = planned.plan.unshared() }
         let completed: EnginePool.Completed

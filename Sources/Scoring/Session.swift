@@ -21,7 +21,9 @@ final class Session {
     let memory: llama_memory_t?
     private let batchCapacity: Int
     private let maxOutputRows: Int
-    let workingSequences: [Int32]
+    private let workingSequences: [Int32]
+    /// Sequences judge generation leases (Session+Generation.swift), after the cache and working sequences.
+    let generationSequences: [Int32]
     private var batch: llama_batch
     private var cache: PrefixCache
     let abortSlot = AbortSlot()
@@ -40,7 +42,7 @@ final class Session {
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
         window = configuration.window(for: model)
-        let sequenceCount = configuration.cacheSlots + configuration.parallelSequences
+        let sequenceCount = configuration.cacheSlots + configuration.parallelSequences + configuration.generationSequences
         var params = llama_context_default_params()
         params.n_ctx = UInt32(window * sequenceCount)
         params.n_batch = UInt32(configuration.batchSize)
@@ -67,6 +69,9 @@ final class Session {
         batch = llama_batch_init(Int32(configuration.batchSize), 0, 1)
         cache = PrefixCache(sequences: (0..<Int32(configuration.cacheSlots)).map { $0 }, maxTokens: configuration.cacheTokens)
         workingSequences = (0..<Int32(configuration.parallelSequences)).map { Int32(configuration.cacheSlots) + $0 }
+        generationSequences = (0..<Int32(configuration.generationSequences)).map {
+            Int32(configuration.cacheSlots + configuration.parallelSequences) + $0
+        }
         vocabularySize = model.vocabularySize
         llama_set_abort_callback(context, AbortSlot.callback, Unmanaged.passUnretained(abortSlot).toOpaque())
     }
@@ -277,7 +282,7 @@ final class Session {
         var tokens = 0, rows = 0
         for item in items.sorted(by: { !$0.isPooled && $1.isPooled }) {
             let alone = item.isPooled && !model.isCausal
-            let fits = !alone && wave.count < freeWorkingSequences.count && tokens + item.tokens.count <= batchCapacity
+            let fits = !alone && wave.count < workingSequences.count && tokens + item.tokens.count <= batchCapacity
                 && rows + item.outputRows <= maxOutputRows && wave.first.map { $0.isPooled == item.isPooled } ?? true
             if !fits && !wave.isEmpty {
                 waves.append(wave)
@@ -294,7 +299,7 @@ final class Session {
     /// Decodes a wave: copies each candidate's prefix KV into a working sequence, decodes all candidates
     /// (in several calls when one alone exceeds the batch), reads their outputs, frees the sequences.
     private func decodeWave(_ wave: [WorkItem]) throws(ScoringError) -> [[Float]] {
-        let sequences = Array(freeWorkingSequences.prefix(wave.count))
+        let sequences = Array(workingSequences.prefix(wave.count))
         if let memory {
             for (item, sequence) in zip(wave, sequences) {
                 _ = llama_memory_seq_rm(memory, sequence, -1, -1)

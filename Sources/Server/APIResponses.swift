@@ -164,14 +164,16 @@ struct ScoreResponseBody: Encodable {
     var usage: UsageBody
     var timings: TimingsBody
     var head: HeadOutputBody?
+    var judge: JudgeBody?
 
-    enum CodingKeys: String, CodingKey { case rewards, method, normalize, model, usage, timings }
+    enum CodingKeys: String, CodingKey { case rewards, method, normalize, model, usage, timings, judge }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(rewards, forKey: .rewards); try c.encode(method, forKey: .method)
         try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
         try c.encode(usage, forKey: .usage); try c.encode(timings, forKey: .timings)
+        try c.encodeIfPresent(judge, forKey: .judge)
         try head?.encode(to: encoder)
     }
 }

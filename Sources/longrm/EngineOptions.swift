@@ -55,6 +55,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(ServeSettings.judgeNewTokens.flag), help: ServeSettings.judgeNewTokens.help)
     var judgeNewTokens: String?
 
+    @Option(name: .customLong(ServeSettings.judgeSequences.flag), help: ServeSettings.judgeSequences.help)
+    var judgeSequences: String?
+
     /// Judge templates (the built-ins plus a `--judge-template` file, refused here when it lacks a
     /// placeholder) and the generation limits.
     func resolveJudge(_ r: inout ConfigResolver) throws(ConfigError) -> JudgeConfiguration {
@@ -97,11 +100,15 @@ struct EngineOptions: ParsableArguments {
         c.repackWeights = try r.bool(S.repack, cli: repack, default: c.repackWeights)
         c.rewardLabel = try r.optionalString(S.rewardLabel, cli: rewardLabel)
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
+        c.generationSequences = try r.int(S.judgeSequences, cli: judgeSequences, default: c.generationSequences, range: 0...64)
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
         }
         guard c.cacheSlots + c.parallelSequences <= 256 else {
             throw ConfigError(description: "--cache-slots + --parallel must be ≤ 256, got \(c.cacheSlots + c.parallelSequences)")
+        }
+        guard c.cacheSlots + c.parallelSequences + c.generationSequences <= 256 else {
+            throw ConfigError(description: "--cache-slots + --parallel + --judge-sequences must be ≤ 256")
         }
         return (path, c)
     }

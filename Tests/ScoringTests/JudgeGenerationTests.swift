@@ -46,6 +46,24 @@ import Testing
                 "concurrent generations share decode steps: \(tokens) tokens in \(steps) steps")
     }
 
+    /// A scoring request while generations hold working sequences: its rewards are those it gets alone.
+    @Test func scoringBesideGenerationIsUnchanged() async throws {
+        // parallel 4: generation leases 3 of the 4 working sequences, the scoring request gets one.
+        let scorer = try await TestModel.load(EngineConfiguration(contextSize: 2048, threads: 2, parallelSequences: 4))
+        defer { scorer.shutdown() }
+        let scoring = ScoringRequest(input: .messages([ChatMessage(role: "user", content: "Name a prime number between 10 and 20.")]),
+                                     responses: ["15", "13", "It is 12.", "Seventeen is one."],
+                                     options: ScoringOptions(normalization: .sum))
+        let alone = try await scorer.bestOfN(scoring)
+        var long = Self.request(9)
+        long.options.judge.maxNewTokens = 64
+        let generating = Task { try await scorer.pairwise(long) }
+        while scorer.queue.generationSteps == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let beside = try await scorer.bestOfN(scoring)
+        _ = try await generating.value
+        #expect(beside.rewards == alone.rewards, "alone \(alone.rewards) vs beside generation \(beside.rewards)")
+    }
+
     /// Best-of-N rankings and critiques in generation mode: every prompt reported, rewards on their scales.
     @Test func rankAndCritiqueGenerate() async throws {
         let scorer = try await TestModel.scorer()

@@ -42,6 +42,25 @@ struct JudgeAPITests {
         #expect(json["judge"]?["verdicts"]?[0]?["text"] == nil, "no text in probability mode")
     }
 
+    /// /v1/score: one critique per item, verdicts by item index (items with one prompt share its computation).
+    @Test func scoreReportsAVerdictPerItem() async throws {
+        let server = try await APIFixture.server()
+        let items: [[String: Any]] = [
+            ["context": "Water boils at 100 C.", "prompt": "Boiling point?", "response": "100 C."],
+            ["context": "Ice melts at 0 C.", "prompt": "Melting point?", "response": "10 C."],
+            ["context": "Water boils at 100 C.", "prompt": "Boiling point?", "response": "50 C."],
+        ]
+        let response = try await server.post("/v1/score", object: [
+            "items": items, "method": "judge", "judge_mode": "generate", "max_new_tokens": 4, "return_text": true,
+        ])
+        let json = try expectConforms(response, "POST", "/v1/score")
+        #expect(json["judge"]?["template"]?.string == "critique")
+        let verdicts = try #require(json["judge"]?["verdicts"]?.array)
+        #expect(verdicts.map { $0["shown"]?.array?.compactMap(\.int) ?? [] } == [[0], [1], [2]])
+        #expect(verdicts.allSatisfy { ($0["generated_tokens"]?.int ?? 99) <= 4 && $0["text"]?.string != nil })
+        #expect(json["rewards"]?.numbers?.allSatisfy { (0...9).contains($0) } == true)
+    }
+
     @Test func badJudgeFieldsAreNamed() async throws {
         let server = try await APIFixture.server()
         try expectError(try await server.post("/v1/pairwise", object: Self.with(["judge_mode": "generate", "max_new_tokens": 2049])),
