@@ -15,13 +15,15 @@ public struct KVAccounting: Sendable, Equatable {
     public var window: Int
     /// Streams per engine (= `cache-slots`): contexts cached at once.
     public var streamsPerWorker: Int
+    /// Streams per engine that judge generation leases (`--judge-sequences`), a full window each.
+    public var generationStreams: Int = 0
     public var workers: Int
 
     public var bytesPerStream: Int { bytesPerToken * window + slidingBytesPerStream }
-    public var totalBytes: Int { bytesPerStream * streamsPerWorker * workers }
+    public var totalBytes: Int { bytesPerStream * (streamsPerWorker + generationStreams) * workers }
 
-    /// Streams per engine that `budgetBytes` pays for.
-    public func streams(forBudget budgetBytes: Int) -> Int { budgetBytes / (bytesPerStream * workers) }
+    /// Cache streams per engine that `budgetBytes` pays for, after the generation streams.
+    public func streams(forBudget budgetBytes: Int) -> Int { budgetBytes / (bytesPerStream * workers) - generationStreams }
 
     /// Measures the model's KV sizes: llama.cpp reports each cache it creates (layers, cells, bytes), so a
     /// small probe context of one stream is created and freed. Layer patterns (Gemma 3 keeps 3 of 18 layers
@@ -32,6 +34,7 @@ public struct KVAccounting: Sendable, Equatable {
             return KVAccounting(bytesPerToken: 0, slidingBytesPerStream: 0, window: window,
                                 streamsPerWorker: configuration.cacheSlots, workers: configuration.workers)
         }
+        let generationStreams = configuration.generationSequences
         let probeCells = 2048
         var params = llama_context_default_params()
         params.n_ctx = UInt32(probeCells)
@@ -56,7 +59,8 @@ public struct KVAccounting: Sendable, Equatable {
         return KVAccounting(
             bytesPerToken: full.bytesPerCell,
             slidingBytesPerStream: (sliding?.bytesPerCell ?? 0) * slidingCells,
-            window: window, streamsPerWorker: configuration.cacheSlots, workers: configuration.workers)
+            window: window, streamsPerWorker: configuration.cacheSlots, generationStreams: generationStreams,
+            workers: configuration.workers)
     }
 
     /// One "llama_kv_cache: size = 24.00 MiB (  8192 cells,   3 layers,  1/1 seqs), K (f16): …" line.

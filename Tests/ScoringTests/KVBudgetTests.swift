@@ -18,19 +18,23 @@ import Testing
 
     @Test func accountingMatchesTheModelsGeometryAndTheBudgetSetsTheStreams() async throws {
         var configuration = TestModel.small
-        configuration.kvBudget = .tokens(5 * 2048)
+        configuration.generationSequences = 2
+        configuration.kvBudget = .tokens((5 + 2) * 2048)
         let scorer = try await TestModel.load(configuration)
         defer { scorer.shutdown() }
         // Gemma 3 270M: 3 of 18 layers at full attention, 1 KV head of 256 dims, f16 K and V.
         #expect(scorer.kv.bytesPerToken == 3 * 1 * 256 * 2 * 2)
         #expect(scorer.kv.slidingBytesPerStream > 0)
         #expect(scorer.kv.window == 2048)
-        #expect(scorer.kv.streamsPerWorker == 5)
+        // The judge's generation streams are paid from the budget first.
+        #expect(scorer.kv.streamsPerWorker == 5 && scorer.kv.generationStreams == 2)
         #expect(scorer.configuration.cacheSlots == 5)
+        #expect(scorer.kv.totalBytes == 7 * scorer.kv.bytesPerStream)
     }
 
     @Test func aBudgetTooSmallForTheWindowIsRefusedWithTheFigureNeeded() async throws {
         var configuration = TestModel.small
+        configuration.generationSequences = 0
         configuration.kvBudget = .bytes(1 << 20)
         do {
             _ = try await TestModel.load(configuration)
@@ -51,6 +55,7 @@ import Testing
             return
         }
         var configuration = EngineConfiguration(contextSize: 2048, threads: 1, cacheSlots: 2, batchSize: 512)
+        configuration.generationSequences = 0
         configuration.kvBudget = .bytes(512 << 20)
         let scorer = try await Scorer.load(modelPath: path, configuration: configuration)
         defer { scorer.shutdown() }
