@@ -25,7 +25,7 @@ struct GeneratedText: Sendable, Equatable {
 /// job in one llama_decode, and jobs join (or leave) between steps. Confined to the session's thread.
 ///
 /// Merging note: this is kept apart from `Session.execute` on purpose. Generation has sequences of its own
-/// (`Session.generationSequences`, after the cache and working sequences): sharing the working sequences made
+/// (`Session.generationSequences`, after the cache sequences): sharing the working sequences made
 /// scoring waves smaller while generation ran, and a candidate's reward depends on how many share its wave
 /// (measured: up to 0.045 on a summed log-prob, `JudgeGenerationTests.scoringBesideGenerationIsUnchanged`).
 final class GenerationState {

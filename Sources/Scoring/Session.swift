@@ -36,7 +36,7 @@ final class Session {
     private var reserved: Set<Int32> = []
     /// Called between the chunks of a long prefill so short jobs are not stuck behind it (set by the worker).
     var betweenChunks: (() -> Void)?
-    /// Generation jobs in flight and the working sequences they lease (Session+Generation.swift).
+    /// Generation jobs in flight and the generation sequences they lease (Session+Generation.swift).
     let generation = GenerationState()
 
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
