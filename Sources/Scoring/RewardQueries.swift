@@ -40,10 +40,11 @@ public enum RewardQueries {
         var items: [Item] = []
         for (i, query) in queries.enumerated() {
             let whole = Item(input: .raw(""), response: query, source: .none)
-            if let prompt = prompts?[i], !prompt.isEmpty, query.utf8.starts(with: prompt.utf8) {
-                // The client's own split is kept as before, for every method.
-                items.append(Item(input: .raw(prompt), response: String(decoding: query.utf8.dropFirst(prompt.utf8.count), as: UTF8.self),
-                                  source: .prompts))
+            if let prompts, i < prompts.count, !prompts[i].isEmpty, query.utf8.starts(with: prompts[i].utf8) {
+                // The client's own split, for every method; an empty answer leaves the classifier the whole text.
+                let response = String(decoding: query.utf8.dropFirst(prompts[i].utf8.count), as: UTF8.self)
+                let emptyForClassifier = method == .classifier && response.isEmpty
+                items.append(emptyForClassifier ? whole : Item(input: .raw(prompts[i]), response: response, source: .prompts))
                 continue
             }
             guard let split = ResponseBoundary.split(query, own: own) else {

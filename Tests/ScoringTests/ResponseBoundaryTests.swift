@@ -83,7 +83,11 @@ import Testing
     @Test func boundaryCodesAreDistinctNumbers() {
         let sources: [BoundarySource] = [.prompts, .none, .sharedPrefix] + AssistantHeader.Family.allCases.map { .header($0) }
         #expect(Set(sources.map(\.code)).count == sources.count)
-        #expect(BoundarySource.prompts.code == 0 && BoundarySource.none.code == -1)
+        // The numbers are documented (openapi.json, README): a reorder would silently change trainers' logs.
+        let documented: [AssistantHeader.Family: Double] = [.modelTemplate: 1, .chatML: 2, .llama3: 3, .gemma: 4, .mistral: 5,
+                                                             .phi3: 6, .phi4: 7, .commandR: 8, .granite: 9, .deepSeek: 10, .llama4: 11]
+        for family in AssistantHeader.Family.allCases { #expect(BoundarySource.header(family).code == documented[family], "\(family)") }
+        #expect(BoundarySource.prompts.code == 0 && BoundarySource.none.code == -1 && BoundarySource.sharedPrefix.code == -2)
     }
 
     // MARK: the model's own template
@@ -169,6 +173,8 @@ import Testing
                 == [RewardQueries.Item(input: .raw(""), response: "plain text", source: .none)])
         #expect(try items([Self.gemmaPrompt], method: .classifier)
                 == [RewardQueries.Item(input: .raw(""), response: Self.gemmaPrompt, source: .none)], "empty answer: the whole text")
+        #expect(try items([Self.gemmaPrompt], prompts: [Self.gemmaPrompt], method: .classifier)
+                == [RewardQueries.Item(input: .raw(""), response: Self.gemmaPrompt, source: .none)], "also when prompts says so")
     }
 
     @Test func classifierQueriesSharingALongPrefixAreGrouped() throws {
