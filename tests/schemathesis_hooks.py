@@ -6,7 +6,8 @@ the loaded model, and JSON Schema cannot state them:
 - `normalize` must apply to the method (likelihood: mean/sum/lift; classifier: none/sigmoid; judge: none),
   where a missing method means the server's default;
 - the method must be one the loaded model supports (the default model has no classifier head);
-- /get_reward's `prompts` must have as many entries as `query`;
+- /get_reward's `prompts` must have as many entries as `query`, and with the likelihood method a query needs its
+  prompt part: `prompts[i]` as a prefix, or an assistant header (the hook starts each query with Gemma's);
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
 
 For schema-valid (positive) cases only, this hook repairs those fields so that "valid data is accepted" tests
@@ -27,6 +28,7 @@ SCORING_PATHS = {"/v1/pairwise", "/v1/best-of-n", "/v1/score"}
 MOST_CANDIDATES = 4
 LONGEST_TEXT = 24
 TEXT_FIELDS = ("context", "prompt", "response")
+ASSISTANT_HEADER = "<start_of_turn>model\n"  # one of the headers /get_reward recognises (README, openapi.json)
 
 _model = None
 
@@ -89,6 +91,8 @@ def map_case(context, case):
         query, prompts = body.get("query"), body.get("prompts")
         if isinstance(query, list):
             body["query"] = query = [_clip(q) for q in query[:MOST_CANDIDATES]]
+            if _loaded_model()[1] == "likelihood":
+                body["query"] = query = [ASSISTANT_HEADER + q for q in query]
             if isinstance(prompts, list):
                 body["prompts"] = [_clip(p) for p in (prompts + [""] * len(query))[: len(query)]]
     case.body = body
