@@ -8,14 +8,24 @@ import Testing
 struct GetRewardQueryTests {
     /// Gemma-style turn markers, as a Gemma policy's chat template renders them with `add_generation_prompt`.
     static func prompt(_ question: String) -> String {
-        "<bos><start_of_turn>user\nAnswer in one short sentence.\n\n\(question)<end_of_turn>\n<start_of_turn>model\n"
+        "<start_of_turn>user\nAnswer in one short sentence.\n\n\(question)<end_of_turn>\n<start_of_turn>model\n"
     }
     static let prompts = [prompt("What is the capital of France?"), prompt("How many legs does a spider have?")]
     static let answers = [["Paris is the capital of France.", "The capital is Lyon.", "I like turtles."],
                           ["A spider has eight legs.", "Spiders have six legs.", ""]]
 
+    /// One job per engine batch (`cacheSlots: 2`). With two jobs in one batch (the default 4 slots) llama.cpp
+    /// 0.3.36 on this engine moves a reward by up to 0.02 between identical calls (measured on the default
+    /// model: the same query + prompts body sent three times); that is the engine's batch layout, not the
+    /// split this suite tests, which must hand the engine exactly the requests `prompts` would.
+    static let deterministic = Task { () throws -> APIServer in
+        var engine = APIFixture.engine
+        engine.cacheSlots = 2
+        return try APIServer(scorer: try await Scorer.load(modelPath: APIFixture.modelPath, configuration: engine))
+    }
+
     @Test func queryOnlyRewardsEqualQueryPlusPromptsBitForBit() async throws {
-        let server = try await APIFixture.server()
+        let server = try await Self.deterministic.value
         var queries: [String] = [], prompts: [String] = []
         // Interleaved, as a trainer's batch may be: rollouts of one prompt are not adjacent.
         for k in 0..<3 {

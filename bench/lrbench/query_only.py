@@ -73,21 +73,24 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=1300)
     ap.add_argument("--response-tokens", type=int, default=200)
     ap.add_argument("--rollouts", type=int, default=8)
+    ap.add_argument("--cache-slots", type=int, default=4,
+                    help="2 = one job per engine batch (two jobs in one batch move rewards between identical calls)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     ctx_size = 2048
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "cpu": cpu_model(),
               "cores": os.cpu_count(), "loadavg_start": open("/proc/loadavg").read().split()[:3],
               "prompt_tokens": a.prompt_tokens, "response_tokens": a.response_tokens, "rollouts": a.rollouts,
-              "server": f"longrm serve --threads 2 --ctx-size {ctx_size} --workers 1 --parallel 8 --cache-slots 4"}
+              "server": f"longrm serve --threads 2 --ctx-size {ctx_size} --workers 1 --parallel 8 --cache-slots {a.cache_slots}"}
     tok_server = servers.ours(a.binary, a.model, a.port + 9, 32, f"{a.work}/query-only-tokenizer.log").start()
     try:
         tok = OursTokenCounter(a.port + 9)
         rounds = [batch(tok, seed, a.prompt_tokens, a.response_tokens, a.rollouts) for seed in (1, 2)]
     finally:
         tok_server.stop()
-    alone = servers.ours(a.binary, a.model, a.port, ctx_size, f"{a.work}/query-only-alone.log").start()
-    told = servers.ours(a.binary, a.model, a.port + 1, ctx_size, f"{a.work}/query-only-prompts.log").start()
+    extra = ("--cache-slots", str(a.cache_slots))
+    alone = servers.ours(a.binary, a.model, a.port, ctx_size, f"{a.work}/query-only-alone.log", extra=extra).start()
+    told = servers.ours(a.binary, a.model, a.port + 1, ctx_size, f"{a.work}/query-only-prompts.log", extra=extra).start()
     result["rounds"] = []
     try:
         warm = {"query": [f"<start_of_turn>user\nReady?<end_of_turn>\n{HEADER}Yes."]}
@@ -120,6 +123,7 @@ def main():
                      f"{r['query_only_computed']:.0f} / {r['with_prompts_computed']:.0f} | {r['max_abs_reward_diff']:.3g} | "
                      f"{r['query_only_boundary']} / {r['with_prompts_boundary']}")
     lines.append(f"all | {q:.2f} | {w:.2f} | {result['ratio']:.3f} | | {result['max_abs_reward_diff']:.3g} |")
+    lines.append(f"server: {result['server']}")
     lines.append(f"CPU: {result['cpu']} ({result['cores']} cores); load {result['loadavg_start']} -> {result['loadavg_end']}")
     print("\n".join(lines))
     path = os.path.join(REPO, "bench/results", "query-only-" + result["date"].replace(":", "") + ".json")
