@@ -73,6 +73,7 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=1300)
     ap.add_argument("--response-tokens", type=int, default=200)
     ap.add_argument("--rollouts", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cache-slots", type=int, default=4,
                     help="2 = one job per engine batch (two jobs in one batch move rewards between identical calls)")
     a = ap.parse_args()
@@ -85,7 +86,7 @@ def main():
     tok_server = servers.ours(a.binary, a.model, a.port + 9, 32, f"{a.work}/query-only-tokenizer.log").start()
     try:
         tok = OursTokenCounter(a.port + 9)
-        rounds = [batch(tok, seed, a.prompt_tokens, a.response_tokens, a.rollouts) for seed in (1, 2)]
+        rounds = [batch(tok, seed, a.prompt_tokens, a.response_tokens, a.rollouts) for seed in range(1, a.rounds + 1)]
     finally:
         tok_server.stop()
     extra = ("--cache-slots", str(a.cache_slots))
