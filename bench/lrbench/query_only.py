@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--response-tokens", type=int, default=200)
     ap.add_argument("--rollouts", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="1 on an oversubscribed machine (OpenMP threads spin)")
     ap.add_argument("--cache-slots", type=int, default=4,
                     help="2 = one job per engine batch (two jobs in one batch move rewards between identical calls)")
     a = ap.parse_args()
@@ -82,7 +83,7 @@ def main():
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "cpu": cpu_model(),
               "cores": os.cpu_count(), "loadavg_start": open("/proc/loadavg").read().split()[:3],
               "prompt_tokens": a.prompt_tokens, "response_tokens": a.response_tokens, "rollouts": a.rollouts,
-              "server": f"longrm serve --threads 2 --ctx-size {ctx_size} --workers 1 --parallel 8 --cache-slots {a.cache_slots}"}
+              "server": f"longrm serve --threads {a.threads} --ctx-size {ctx_size} --workers 1 --parallel 8 --cache-slots {a.cache_slots}"}
     tok_server = servers.ours(a.binary, a.model, a.port + 9, 32, f"{a.work}/query-only-tokenizer.log").start()
     try:
         tok = OursTokenCounter(a.port + 9)
@@ -90,8 +91,8 @@ def main():
     finally:
         tok_server.stop()
     extra = ("--cache-slots", str(a.cache_slots))
-    alone = servers.ours(a.binary, a.model, a.port, ctx_size, f"{a.work}/query-only-alone.log", extra=extra).start()
-    told = servers.ours(a.binary, a.model, a.port + 1, ctx_size, f"{a.work}/query-only-prompts.log", extra=extra).start()
+    alone = servers.ours(a.binary, a.model, a.port, ctx_size, f"{a.work}/query-only-alone.log", threads=a.threads, extra=extra).start()
+    told = servers.ours(a.binary, a.model, a.port + 1, ctx_size, f"{a.work}/query-only-prompts.log", threads=a.threads, extra=extra).start()
     result["rounds"] = []
     try:
         warm = {"query": [f"<start_of_turn>user\nReady?<end_of_turn>\n{HEADER}Yes."]}
