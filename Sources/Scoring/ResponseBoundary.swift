@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the response starts in a query that a chat template rendered (OpenRLHF's `query`: prompt + response,
 /// sent without `prompts`): right after the last assistant header. Pure text work, no model needed.
 ///
