@@ -6,7 +6,8 @@ the loaded model, and JSON Schema cannot state them:
 - `normalize` must apply to the method (likelihood: mean/sum/lift; classifier: none/sigmoid; judge: none),
   where a missing method means the server's default;
 - the method must be one the loaded model supports (the default model has no classifier head);
-- /get_reward's `prompts` must have as many entries as `query`;
+- /get_reward's `prompts` must have as many entries as `query`, and with the likelihood method a query needs its
+  prompt part: `prompts[i]` as a prefix, or an assistant header (the hook starts each query with Gemma's);
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
 - the judge fields (`judge_template`, `judge_mode`, `max_new_tokens`, `return_text`) apply to method judge only;
   the templates a server offers and its `max_new_tokens` cap are its configuration, and a template must fit the
@@ -31,6 +32,7 @@ MOST_CANDIDATES = 4
 LONGEST_TEXT = 24
 TEXT_FIELDS = ("context", "prompt", "response")
 JUDGE_FIELDS = ("judge_template", "judge_mode", "max_new_tokens", "return_text")
+ASSISTANT_HEADER = "<start_of_turn>model\n"  # one of the headers /get_reward recognises (README, openapi.json)
 
 _model = None
 
@@ -103,6 +105,8 @@ def map_case(context, case):
         query, prompts = body.get("query"), body.get("prompts")
         if isinstance(query, list):
             body["query"] = query = [_clip(q) for q in query[:MOST_CANDIDATES]]
+            if _loaded_model()[1] == "likelihood":
+                body["query"] = query = [ASSISTANT_HEADER + q for q in query]
             if isinstance(prompts, list):
                 body["prompts"] = [_clip(p) for p in (prompts + [""] * len(query))[: len(query)]]
     case.body = body

@@ -157,6 +157,11 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     /// none or llama.cpp does not know its family.
     func applyChatTemplate(_ messages: [ChatMessage], addAssistantHeader: Bool) -> String? {
         guard let template = chatTemplate else { return nil }
+        return Model.renderChat(template: template, messages, addAssistantHeader: addAssistantHeader)
+    }
+
+    /// `template`: a chat template from a GGUF or one of llama.cpp's template names (`chatml`, `gemma`, …).
+    static func renderChat(template: String, _ messages: [ChatMessage], addAssistantHeader: Bool) -> String? {
         let roles = messages.map { strdup($0.role) }
         let contents = messages.map { strdup($0.content) }
         defer { (roles + contents).forEach { free($0) } }

@@ -27,7 +27,11 @@ struct Planner {
         }
         let responses = request.responses.map { response -> [Int32] in
             let text = PromptLayout.responseText(response, input: request.input, model: model)
-            if case .raw = request.input { return tokenize([.template(text)]) }
+            if case .raw = request.input {
+                // An empty answer after a rendered assistant header is scored as ending the turn right there.
+                if text.isEmpty, let end = model.endOfTurnToken { return [end] }
+                return tokenize([.template(text)])
+            }
             return tokenizeResponse(text)
         }
         if let empty = responses.firstIndex(where: \.isEmpty) {
@@ -146,7 +150,9 @@ struct Planner {
         if request.responses.count > ScoringLimits.maxResponses {
             throw .invalidRequest(field: "responses", reason: "at most \(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
         }
-        for (i, r) in request.responses.enumerated() where r.isEmpty {
+        // Rendered queries (OpenRLHF) may end at the assistant header: that empty answer gets a reward too.
+        let emptyAllowed = if case .raw = request.input { true } else { false }
+        for (i, r) in request.responses.enumerated() where r.isEmpty && !emptyAllowed {
             throw .invalidRequest(field: "responses[\(i)]", reason: "must not be empty")
         }
         switch request.input {

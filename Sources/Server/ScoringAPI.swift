@@ -94,27 +94,22 @@ public struct ScoringAPI: Sendable {
             headers: timingHeader(scored.timings))
     }
 
-    /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template; with `prompts`,
-    /// the prompt part is split off so rollouts of one prompt share its computation.
+    /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template. The prompt part
+    /// (from `prompts`, else cut after the last assistant header: `RewardQueries`) is shared by the
+    /// rollouts of one prompt; `extra_logs.boundary` says per query how it was found.
     func getReward(_ body: [UInt8]) async throws -> HTTPResponse {
         let decoded = try JSONBody.decode(GetRewardBody.self, from: body)
         if let prompts = decoded.prompts, prompts.count != decoded.query.count {
             throw APIError.badRequest("must have as many entries as query (\(decoded.query.count)), got \(prompts.count)", field: "prompts")
         }
         guard decoded.query.count <= 4096 else { throw APIError.badRequest("at most 4096 queries", field: "query") }
-        var items: [(input: PromptInput, response: String)] = []
-        for (i, query) in decoded.query.enumerated() {
-            if query.isEmpty { throw APIError.badRequest("must not be empty", field: "query[\(i)]") }
-            if let prompt = decoded.prompts?[i], !prompt.isEmpty, query.hasPrefix(prompt), query.count > prompt.count {
-                items.append((.raw(prompt), String(query.dropFirst(prompt.count))))
-            } else {
-                items.append((.raw(""), query))
-            }
-        }
+        let queries = try RewardQueries.items(queries: decoded.query, prompts: decoded.prompts, method: defaultMethod, model: scorer.model)
         let deadline = ContinuousClock.now + .milliseconds(defaultTimeoutMs)
-        let scored = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline, field: "query")
+        let scored = try await scoreGrouped(queries.map { ($0.input, $0.response) }, options: ScoringOptions(method: defaultMethod),
+                                            deadline: deadline, field: "query")
         let values = finite(scored.rewards)
-        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]), headers: timingHeader(scored.timings))
+        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: ["boundary": queries.map(\.source.code)]),
+                     headers: timingHeader(scored.timings))
     }
 
     func models() -> ModelsResponseBody {
