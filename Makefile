@@ -6,7 +6,7 @@ PORT ?= 8080
 MODEL ?= $(LONGRM_CACHE)/models/gemma-3-270m-q4_k_m.gguf
 SWIFT_FLAGS ?=
 
-.PHONY: setup build release run test test-swift test-tools clean-cache
+.PHONY: setup build release run test test-swift test-tools clean-cache parity
 
 setup:
 	@scripts/setup.sh --with-tools
@@ -22,6 +22,11 @@ run: release
 
 test: setup
 	scripts/test.sh
+
+# Reward-model parity, transformers side included: re-runs scripts/rm/reference_scores.py (torch, fp32)
+# against the committed goldens, then the HTTP parity of tests/rm_parity.sh (docs/REWARD_MODELS.md).
+parity: setup
+	RM_PARITY_REFERENCE=1 bash tests/rm_parity.sh
 
 clean-cache:
 	rm -rf $(LONGRM_CACHE)

@@ -64,6 +64,12 @@ public struct EngineConfiguration: Sendable, Equatable {
         throw .invalidRequest(field: "reward-label", reason: "\"\(rewardLabel)\" is neither a label nor a label index (\(known))")
     }
 
+    /// Judge-generation streams this model really gets: none for a sequence classifier (it offers no judge), whose
+    /// memory would otherwise be full windows spent on nothing (16 GiB at 32K for an 8B geometry with the default 4).
+    func generationStreams(for model: Model) -> Int {
+        model.isCausal && model.head == nil ? generationSequences : 0
+    }
+
     func validated() throws(ScoringError) -> EngineConfiguration {
         func check(_ ok: Bool, _ field: String, _ reason: String) throws(ScoringError) {
             if !ok { throw .invalidRequest(field: field, reason: reason) }

@@ -34,7 +34,7 @@ public struct KVAccounting: Sendable, Equatable {
             return KVAccounting(bytesPerToken: 0, slidingBytesPerStream: 0, window: window,
                                 streamsPerWorker: configuration.cacheSlots, workers: configuration.workers)
         }
-        let generationStreams = configuration.generationSequences
+        let generationStreams = configuration.generationStreams(for: model)
         let probeCells = 2048
         var params = llama_context_default_params()
         params.n_ctx = UInt32(probeCells)

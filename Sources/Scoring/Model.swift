@@ -25,6 +25,9 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     /// decoded inside a cached prefix's own stream (`Session`).
     public let slidingWindow: Int
     public let addsBOS: Bool
+    /// SentencePiece tokenizers of the Llama-2/Mistral kind put a space before every text they tokenize, so text
+    /// tokenised in pieces differs from the same text tokenised whole (transformers tokenises the whole render).
+    let addsSpacePrefix: Bool
     /// Tokens every sequence starts with (BOS or CLS) and, for encoders, ends with (SEP/EOS).
     let startTokens: [Int32]
     let endTokens: [Int32]
@@ -89,6 +92,11 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
             startTokens = addsBOS && bos >= 0 ? [bos] : []
             endTokens = []
         }
+        addsSpacePrefix = plain.first.map { token in
+            var piece = [CChar](repeating: 0, count: 16)
+            let n = llama_token_to_piece(vocab, token, &piece, Int32(piece.count), 0, false)
+            return n > 0 && piece[0] == 0x20
+        } ?? false
         let separatorTokens = head?.stepSeparator.map { Model.specialTokens($0, vocab: vocab) }
         stepSeparatorToken = separatorTokens?.count == 1 ? separatorTokens?[0] : nil
         loadSeconds = Date().timeIntervalSince(started)

@@ -27,10 +27,11 @@ struct Planner {
         }
         let responses = request.responses.map { response -> [Int32] in
             let text = PromptLayout.responseText(response, input: request.input, model: model)
-            if case .raw = request.input {
+            if case .raw(let prompt) = request.input {
                 // An empty answer after a rendered assistant header is scored as ending the turn right there.
                 if text.isEmpty, let end = model.endOfTurnToken { return [end] }
-                return tokenize([.template(text)])
+                // A whole rendered query carries its own BOS text: the prefix adds the one BOS.
+                return prompt.isEmpty ? droppingStart(tokenize([.template(text)])) : tokenize([.template(text)])
             }
             return tokenizeResponse(text)
         }
@@ -122,15 +123,55 @@ struct Planner {
         let layout = PromptLayout.classifierLayout(for: request.input, model: model)
         var levels = layoutLevels(layout.levels)
         let tail = tokenize([.template(layout.tail)])
-        let suffixes = responses.map { $0 + tail }
-        truncated = try fit(&levels, longestSuffix: suffixes.map(\.count).max() ?? 0, truncation: request.options.truncation)
-        return GroupPlan(levels: tokens(levels), suffixes: suffixes.map { tokens in
+        var prefix: [[Int32]]
+        var suffixes = responses.map { $0 + tail }
+        if model.addsSpacePrefix, let whole = wholeRender(layout, request: request), (whole.sequences.map(\.count).max() ?? 0) <= window {
+            (prefix, suffixes) = splitAtCommonPrefix(whole.sequences, prefix: whole.prefix)
+        } else {
+            truncated = try fit(&levels, longestSuffix: suffixes.map(\.count).max() ?? 0, truncation: request.options.truncation)
+            prefix = tokens(levels)
+        }
+        return GroupPlan(levels: prefix, suffixes: suffixes.map { tokens in
             var positions: Set<Int> = [head.poolingIndex(in: tokens)]
             if request.options.stepRewards, let separator {
                 positions.formUnion(tokens.indices.filter { tokens[$0] == separator })
             }
             return SuffixPlan(tokens: tokens, output: .head(positions: positions.sorted()))
         })
+    }
+
+    /// A space-prefixing tokenizer (Llama-2/Mistral SentencePiece) gives other tokens for text tokenised in pieces
+    /// than for the whole render, which is what transformers scores. So each response's whole render is tokenised
+    /// at once — allowed only when no user text would parse as a special token (else nil: the piecewise path) —
+    /// with the BOS the model adds, and `prefix` is the render up to the response.
+    private func wholeRender(_ layout: (levels: [[Segment]], tail: String), request: ScoringRequest)
+        -> (sequences: [[Int32]], prefix: [Int32])?
+    {
+        if case .raw = request.input { return nil }
+        let segments = layout.levels.flatMap { $0 }
+        let marker = model.head?.stepSeparator
+        let userTexts = segments.filter { $0.kind == .content }.map(\.text)
+            + request.responses.flatMap { response in marker.map { response.components(separatedBy: $0) } ?? [response] }
+        for text in userTexts
+        where model.tokenize(text, addSpecial: false, parseSpecial: true) != model.tokenize(text, addSpecial: false, parseSpecial: false) {
+            return nil
+        }
+        let head = segments.map(\.text).joined()
+        func render(_ text: String) -> [Int32] {
+            model.startTokens + droppingStart(model.tokenize(text, addSpecial: false, parseSpecial: true))
+        }
+        let sequences = request.responses.map { render(head + PromptLayout.responseText($0, input: request.input, model: model) + layout.tail) }
+        return (sequences, render(head))
+    }
+
+    /// The longest token prefix all sequences (and the prefix render) share is the cached prefix; every suffix keeps at
+    /// least one token.
+    private func splitAtCommonPrefix(_ sequences: [[Int32]], prefix: [Int32]) -> ([[Int32]], [[Int32]]) {
+        var shared = min(prefix.count, (sequences.map(\.count).min() ?? 1) - 1)
+        for sequence in sequences {
+            shared = zip(sequence.prefix(shared), prefix.prefix(shared)).prefix { $0 == $1 }.count
+        }
+        return ([Array(prefix.prefix(shared))], sequences.map { Array($0.dropFirst(shared)) })
     }
 
     /// User text is never parsed for special tokens, with one exception: a model's step separator (a special token
@@ -177,8 +218,17 @@ struct Planner {
 
     func layoutLevels(_ levels: [[Segment]]) -> TokenizedLevels {
         var out = levels.map { level in level.map { (tokens: tokenize([$0]), kind: $0.kind) } }
+        // Rendered text (an OpenRLHF query, a template that writes `<bos>`) may carry the BOS already: one, not two.
+        if let first = out.first?.first, first.kind == .template { out[0][0].tokens = droppingStart(first.tokens) }
         if !out.isEmpty { out[0].insert((tokens: model.startTokens, kind: .scaffold), at: 0) }
         return out
+    }
+
+    private func droppingStart(_ tokens: [Int32]) -> [Int32] {
+        guard !model.startTokens.isEmpty, tokens.starts(with: model.startTokens), tokens.count > model.startTokens.count else {
+            return tokens
+        }
+        return Array(tokens.dropFirst(model.startTokens.count))
     }
 
     func tokens(_ levels: TokenizedLevels) -> [[Int32]] { levels.map { $0.flatMap(\.tokens) } }

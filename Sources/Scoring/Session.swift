@@ -42,7 +42,7 @@ final class Session {
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
         window = configuration.window(for: model)
-        let sequenceCount = configuration.cacheSlots + configuration.generationSequences
+        let sequenceCount = configuration.cacheSlots + configuration.generationStreams(for: model)
         var params = llama_context_default_params()
         params.n_ctx = UInt32(window * sequenceCount)
         params.n_batch = UInt32(configuration.batchSize)
@@ -69,7 +69,7 @@ final class Session {
         batch = llama_batch_init(Int32(configuration.batchSize), 0, 1)
         cache = PrefixCache(sequences: (0..<Int32(configuration.cacheSlots)).map { $0 }, maxTokens: configuration.cacheTokens)
         microBatchSize = Int(params.n_ubatch)
-        generationSequences = (0..<Int32(configuration.generationSequences)).map { Int32(configuration.cacheSlots) + $0 }
+        generationSequences = (0..<Int32(configuration.generationStreams(for: model))).map { Int32(configuration.cacheSlots) + $0 }
         vocabularySize = model.vocabularySize
         llama_set_abort_callback(context, AbortSlot.callback, Unmanaged.passUnretained(abortSlot).toOpaque())
     }

@@ -64,10 +64,7 @@ import Testing
             alone.responses = [response]
             let single = try await scorer.score(alone)
             // Alone vs in a wave of three: the candidate's own stream and tokens are the same, only the wave differs.
-            withKnownIssue("issue 13: a candidate's outputs still depend on what shares its llama_decode (~3e-7 here)",
-                           isIntermittent: true) {
-                #expect(single.rewardVectors?[0] == together.rewardVectors?[i], "response \(i)")
-            }
+            #expect(single.rewardVectors?[0] == together.rewardVectors?[i], "response \(i)")
             let singleAgain = try await scorer.score(alone)
             #expect(singleAgain.rewardVectors == single.rewardVectors, "response \(i): the same request twice")
             alone.responses = [response + " indeed"]
