@@ -40,7 +40,6 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     private var stopping = false
     private var running = 0
     private var stats = (batches: 0, batchedJobs: 0, computed: 0, reused: 0)
-    private var threads: [Thread] = []
 
     private init(workers: Int, limits: Scheduler<Pending>.Limits) {
         scheduler = Scheduler(limits: limits, workers: workers)
@@ -68,7 +67,6 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                     pool.work(worker: worker, session: session)
                 }
                 thread.stackSize = 16 << 20
-                pool.condition.withLock { pool.threads.append(thread) }
                 thread.start()
             }
         }

@@ -26,7 +26,7 @@ struct Planner {
             return tokenize([.content(text)])
         }
         if let empty = responses.firstIndex(where: \.isEmpty) {
-            throw .invalidRequest(field: "responses[\(empty)]", reason: "must not be empty")
+            throw .invalidRequest(field: FieldPath("responses").index(empty), reason: "must not be empty")
         }
         var truncated = 0
         let groups: [GroupPlan]
@@ -88,13 +88,13 @@ struct Planner {
             throw .invalidRequest(field: "responses", reason: "at most \(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
         }
         for (i, r) in request.responses.enumerated() where r.isEmpty {
-            throw .invalidRequest(field: "responses[\(i)]", reason: "must not be empty")
+            throw .invalidRequest(field: FieldPath("responses").index(i), reason: "must not be empty")
         }
         switch request.input {
         case .messages(let messages):
             if messages.isEmpty { throw .invalidRequest(field: "messages", reason: "at least one message is required") }
             for (i, m) in messages.enumerated() where m.role.isEmpty {
-                throw .invalidRequest(field: "messages[\(i)].role", reason: "must not be empty")
+                throw .invalidRequest(field: FieldPath("messages").index(i).key("role"), reason: "must not be empty")
             }
         case .contextPrompt(let context, let prompt):
             if context.isEmpty && prompt.isEmpty {

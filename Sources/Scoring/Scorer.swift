@@ -81,11 +81,6 @@ public final class Scorer: Sendable {
         try await run(request, pairwise: false, deadline: deadline)
     }
 
-    /// The tokens and context key a request would use, without running it.
-    public func contextKey(for request: ScoringRequest) throws(ScoringError) -> String {
-        try Planner(model: model, window: window).plan(request, pairwise: request.responses.count == 2).contextKey
-    }
-
     private func run(_ request: ScoringRequest, pairwise: Bool, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
         var planned = try Planner(model: model, window: window).plan(request, pairwise: pairwise)
         if !configuration.sharePrefix { planned.plan = planned.plan.unshared() }

@@ -11,7 +11,7 @@ struct LifecycleTests {
         try await client.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         let response = try await client.readResponse()
         #expect(response.status == 408)
-        #expect(try decodeError(response.body).error.type == "timeout")
+        #expect(try decodeError(response.body).error.type == "request_timeout")
         #expect(try await client.readEndOfStream())
         #expect(await eventually { t.server.openConnections == 0 })
         try await t.stop()
@@ -64,7 +64,7 @@ struct LifecycleTests {
         let refused = try await extra.readResponse()
         #expect(refused.status == 503)
         #expect(refused.header("Connection") == "close" && refused.header("Retry-After") == "1")
-        #expect(try decodeError(refused.body).error.type == "overloaded")
+        #expect(try decodeError(refused.body).error.type == "too_many_connections")
         #expect(try await extra.readEndOfStream())
         // The held connections still work.
         try await held[0].send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
