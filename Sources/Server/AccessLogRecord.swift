@@ -1,7 +1,7 @@
 import Foundation
 import HTTPParser
 
-/// What the server knows about one finished request: handed to `ServerConfiguration.observers` (metrics, access
+/// What the server knows about one finished request: handed to `ServerConfiguration.observer` (metrics, access
 /// log) after the response was written, or given up on. Never holds the request body or its headers.
 public struct RequestRecord: Sendable {
     public enum Outcome: String, Sendable {

@@ -1,4 +1,5 @@
-// HTTPServer — public API of the Server module (for wiring `longrm serve`):
+// HTTPServer — the HTTP layer. `longrm serve` does not wire it by hand: `Application` (Application.swift) builds
+// it with the scoring API from one route table. Used alone (tests of the HTTP layer):
 //
 //   var config = ServerConfiguration(host: "127.0.0.1", port: 8080)  // port 0 = ephemeral
 //   config.apiKey = key                         // optional; `authExemptPaths` defaults to ["/health"]
@@ -9,7 +10,8 @@
 //   let server = HTTPServer(configuration: config, router: router, lifecycle: lifecycle, logger: logger)
 //   let port = try server.bind()               // optional: binds now (throws ListenError), returns the port
 //   try await server.run()                     // serves; returns after a graceful shutdown (SIGTERM/SIGINT
-//                                              // when config.handleSignals, or `server.shutdown()`)
+//                                              // when config.handleSignals, or `server.shutdown()`); SIGHUP
+//                                              // stops at once
 //
 // Handlers: `@Sendable (HTTPRequest, RequestContext) async -> HTTPResponse`. Their task is cancelled when the
 // client disconnects before the response is written. Responses: `HTTPResponse.json(status:_:)` (Encodable),
