@@ -134,11 +134,11 @@ struct Connection {
             if !outcome.pipelined.isEmpty { parser.feed(outcome.pipelined) }
             // Cancelled from above: the drain timeout ran out, so the connection closes without a response.
             if Task.isCancelled {
-                observe(request, context, status: 503, outcome: .cancelled)
+                observe(request, context, status: ErrorCode.unavailable.status, outcome: .cancelled)
                 return false
             }
             guard let produced = outcome.response else {
-                observe(request, context, status: 499, outcome: .clientGone)
+                observe(request, context, status: ErrorCode.cancelled.status, outcome: .clientGone)
                 env.logger.debug("client left before its response; handler cancelled",
                                  metadata: ["request-id": "\(requestID)"])
                 return false
