@@ -26,14 +26,16 @@ public struct ServiceInfo: Sendable, Equatable {
     /// Methods this model supports, in `ScoringMethod.allCases` order.
     public var methods: [ScoringMethod]
     public var classifierLabels: [String]
+    /// The classifier label reported as `rewards` (the others are in the reward vectors); nil without a head.
+    public var rewardLabel: String?
     public var hasChatTemplate: Bool
     public var engineWorkers: Int
     public var loadSeconds: Double
 
     public init(modelName: String, window: Int, trainedContext: Int, methods: [ScoringMethod], classifierLabels: [String] = [],
-                hasChatTemplate: Bool = false, engineWorkers: Int = 1, loadSeconds: Double = 0) {
+                rewardLabel: String? = nil, hasChatTemplate: Bool = false, engineWorkers: Int = 1, loadSeconds: Double = 0) {
         self.modelName = modelName; self.window = window; self.trainedContext = trainedContext; self.methods = methods
-        self.classifierLabels = classifierLabels; self.hasChatTemplate = hasChatTemplate
+        self.classifierLabels = classifierLabels; self.rewardLabel = rewardLabel; self.hasChatTemplate = hasChatTemplate
         self.engineWorkers = engineWorkers; self.loadSeconds = loadSeconds
     }
 
@@ -56,7 +58,9 @@ extension EnginePool.Snapshot {
 extension Scorer: ScoringService {
     public var info: ServiceInfo {
         ServiceInfo(modelName: model.name, window: window, trainedContext: model.trainedContext, methods: methods,
-                    classifierLabels: model.classifierLabels, hasChatTemplate: model.chatTemplate != nil,
+                    classifierLabels: model.classifierLabels,
+                    rewardLabel: model.classifierLabels.indices.contains(rewardLabel) ? model.classifierLabels[rewardLabel] : nil,
+                    hasChatTemplate: model.chatTemplate != nil,
                     engineWorkers: configuration.workers, loadSeconds: model.loadSeconds)
     }
 }
@@ -67,9 +71,11 @@ extension Scorer: ScoringService {
 extension ScoringResult {
     public static func make(rewards: [Double], method: ScoringMethod, normalization: Normalization, usage: TokenUsage,
                             timings: Timings, judgeProbability: Double? = nil, consistent: Bool? = nil,
-                            contextKey: String) -> ScoringResult {
+                            contextKey: String, rewardVectors: [[Double]]? = nil, labels: [String]? = nil,
+                            stepRewards: [[Double]]? = nil) -> ScoringResult {
         ScoringResult(rewards: rewards, method: method, normalization: normalization, usage: usage, timings: timings,
-                      judgeProbability: judgeProbability, consistent: consistent, contextKey: contextKey)
+                      judgeProbability: judgeProbability, consistent: consistent, contextKey: contextKey,
+                      rewardVectors: rewardVectors, labels: labels, stepRewards: stepRewards)
     }
 }
 

@@ -92,6 +92,7 @@ extension ServeConfiguration {
         c.gpuLayers = try r.int(S.gpuLayers, cli: option(S.gpuLayers), default: c.gpuLayers, range: -1...10_000)
         c.flashAttention = try r.bool(S.flashAttention, cli: given(S.flashAttention), default: c.flashAttention)
         c.repackWeights = try r.bool(S.repack, cli: given(S.repack), default: c.repackWeights)
+        c.rewardLabel = try r.optionalString(S.rewardLabel, cli: option(S.rewardLabel))
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: given(S.noPrefixSharing), default: !c.sharePrefix))
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")

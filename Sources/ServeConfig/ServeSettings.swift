@@ -62,6 +62,9 @@ public enum ServeSettings {
     public static let repack = ConfigSetting(
         flag: "repack", summary: "Use llama.cpp's repacked weight layouts: faster prompt processing, but rewards then depend slightly on batch shape.",
         defaultText: onOff(engine.repackWeights))
+    public static let rewardLabel = ConfigSetting(
+        flag: "reward-label", summary: "Classifier label reported as the reward (a label name or index); the others are in reward_vectors.",
+        defaultText: engine.rewardLabel ?? "the first label")
     public static let noPrefixSharing = ConfigSetting(
         flag: "no-prefix-sharing", summary: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).",
         defaultText: onOff(!engine.sharePrefix))
@@ -69,7 +72,7 @@ public enum ServeSettings {
     public static let all: [ConfigSetting] = [
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens, maxConnections,
         maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
-        cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing,
+        cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing, rewardLabel,
     ]
 
     /// Keys a config file may set: everything that has an environment variable, except `config` itself.

@@ -59,7 +59,7 @@ public struct ScoringAPI: Sendable {
             rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
             margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: TimingsBody(result.timings)),
+            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), head: HeadOutputBody(result)),
             headers: headers(TimingsBody(result.timings), contextKey: result.contextKey))
     }
 
@@ -73,7 +73,7 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, BestOfNResponseBody(
             rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: TimingsBody(result.timings)),
+            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), head: HeadOutputBody(result)),
             headers: headers(TimingsBody(result.timings), contextKey: result.contextKey))
     }
 
@@ -88,12 +88,13 @@ public struct ScoringAPI: Sendable {
         for (i, item) in decoded.items.enumerated() {
             items.append((try item.prompt.input(under: FieldPath("items").index(i)), item.response))
         }
-        let (rewards, usage, timing) = try await scoreGrouped(items, options: options, deadline: deadline, field: "items")
-        report.record(queueMs: timing.queueMs, computeMs: timing.computeMs)
+        let scored = try await scoreGrouped(items, options: options, deadline: deadline, field: "items")
+        report.record(queueMs: scored.timings.queueMs, computeMs: scored.timings.computeMs)
         return .json(status: 200, ScoreResponseBody(
-            rewards: finite(rewards), method: options.method.rawValue,
+            rewards: finite(scored.rewards), method: options.method.rawValue,
             normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none)).rawValue,
-            model: service.info.modelName, usage: usage, timings: timing), headers: headers(timing))
+            model: service.info.modelName, usage: scored.usage, timings: scored.timings, head: scored.head),
+            headers: headers(scored.timings))
     }
 
     /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template; with `prompts`,
@@ -115,11 +116,12 @@ public struct ScoringAPI: Sendable {
             }
         }
         let deadline = ContinuousClock.now + .milliseconds(defaultTimeoutMs)
-        let (rewards, _, timing) = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod),
-                                                          deadline: deadline, field: "query")
-        report.record(queueMs: timing.queueMs, computeMs: timing.computeMs)
-        let values = finite(rewards)
-        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]), headers: headers(timing))
+        let scored = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline,
+                                            field: "query")
+        report.record(queueMs: scored.timings.queueMs, computeMs: scored.timings.computeMs)
+        let values = finite(scored.rewards)
+        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]),
+                     headers: headers(scored.timings))
     }
 
     func models() -> ModelsResponseBody {
@@ -127,7 +129,7 @@ public struct ScoringAPI: Sendable {
         return ModelsResponseBody(data: [.init(
             id: info.modelName, contextWindow: info.window, trainedContext: info.trainedContext,
             methods: info.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
-            classifierLabels: info.classifierLabels, chatTemplate: info.hasChatTemplate)])
+            classifierLabels: info.classifierLabels, rewardLabel: info.rewardLabel, chatTemplate: info.hasChatTemplate)])
     }
 
     func ready() -> HTTPResponse {
@@ -144,8 +146,7 @@ public struct ScoringAPI: Sendable {
     /// prompt is computed once. Groups run concurrently and share llama_decode calls in the batcher. An error
     /// about a response names the item it came from (`items[7]`), not its place in the engine request.
     private func scoreGrouped(_ items: [(input: PromptInput, response: String)], options: ScoringOptions,
-                              deadline: ContinuousClock.Instant, field: String)
-        async throws -> ([Double], UsageBody, TimingsBody) {
+                              deadline: ContinuousClock.Instant, field: String) async throws -> GroupedScores {
         var groups: [(input: PromptInput, indices: [Int])] = []
         for (i, item) in items.enumerated() {
             if let g = groups.firstIndex(where: { $0.input == item.input }) {
@@ -164,6 +165,9 @@ public struct ScoringAPI: Sendable {
             }
         }
         var rewards = [Double](repeating: 0, count: items.count)
+        var vectors = [[Double]](repeating: [], count: items.count)
+        var steps = [[Double]](repeating: [], count: items.count)
+        var labels: [String]?
         var responseTokens = [Int](repeating: 0, count: items.count)
         var usages: [TokenUsage] = []
         var timing = TimingsBody(queueMs: 0, computeMs: 0)
@@ -185,13 +189,25 @@ public struct ScoringAPI: Sendable {
                 for (k, i) in requests[r].indices.enumerated() {
                     rewards[i] = result.rewards[k]
                     responseTokens[i] = result.usage.responseTokens[k]
+                    if let v = result.rewardVectors { vectors[i] = v[k] }
+                    if let s = result.stepRewards { steps[i] = s[k] }
                 }
+                labels = result.labels
                 usages.append(result.usage)
                 timing.queueMs = max(timing.queueMs, result.timings.queueMs)
                 timing.computeMs = max(timing.computeMs, result.timings.computeMs)
             }
         }
-        return (rewards, UsageBody(summing: usages, responseTokens: responseTokens), timing)
+        let head = labels.map { HeadOutputBody(labels: $0, rewardVectors: vectors, stepRewards: options.stepRewards ? steps : nil) }
+        return GroupedScores(rewards: rewards, usage: UsageBody(summing: usages, responseTokens: responseTokens), timings: timing,
+                             head: head)
+    }
+
+    struct GroupedScores {
+        var rewards: [Double]
+        var usage: UsageBody
+        var timings: TimingsBody
+        var head: HeadOutputBody?
     }
 
     /// Engine time for clients (`Server-Timing`) and the context key for load balancers that route by it.

@@ -65,6 +65,18 @@ struct APIInMemoryTests {
         #expect(emptyJSON["rewards"] == .array([]) && emptyJSON["scores"] == .array([]))
     }
 
+    @Test func headOutputsFollowTheirItemsThroughTheGrouping() async throws {
+        let server = InMemoryAPI(fake: FakeScoringService(methods: [.classifier], labels: ["helpful", "safe"]))
+        let response = await server.post("/v1/score", """
+            {"items":[{"prompt":"p","response":"aaaa"},{"prompt":"q","response":"b"},{"prompt":"p","response":"cc"}]}
+            """)
+        let json = try expectConforms(response, "POST", "/v1/score")
+        let rewards = ["aaaa", "b", "cc"].map(FakeScoringService.reward)
+        #expect(json["labels"] == .array([.string("helpful"), .string("safe")]))
+        #expect(json["reward_vectors"]?.array?.map { $0.numbers ?? [] } == rewards.map { [$0, $0 + 1] })
+        #expect(json["step_rewards"] == nil, "asked for none")
+    }
+
     @Test func modelsShowsTheServiceAndTheDefaultMethod() async throws {
         let plain = InMemoryAPI()
         let json = try expectConforms(await plain.send("GET", "/v1/models"), "GET", "/v1/models")

@@ -74,10 +74,15 @@ final class FakeScoringService: ScoringService {
         let method = request.options.method
         guard info.methods.contains(method) else { throw .unsupportedMethod(method, reason: "the fake model has no head") }
         let normalization = request.options.normalization ?? (method == .likelihood ? .mean : Normalization.none)
+        let rewards = request.responses.map(Self.reward)
+        // A head: every label's output (the reward label first), like a converted reward model.
+        let head = method == .classifier && !info.classifierLabels.isEmpty
         return ScoringResult.make(
-            rewards: request.responses.map(Self.reward), method: method, normalization: normalization,
+            rewards: rewards, method: method, normalization: normalization,
             usage: TokenUsage.make(promptTokens: 10, responseTokens: request.responses.map { $0.split(separator: " ").count },
                               computedTokens: 10),
-            timings: Timings.make(queueMs: Self.queueMs, computeMs: Self.computeMs), contextKey: Self.contextKey)
+            timings: Timings.make(queueMs: Self.queueMs, computeMs: Self.computeMs), contextKey: Self.contextKey,
+            rewardVectors: head ? rewards.map { r in info.classifierLabels.indices.map { r + Double($0) } } : nil,
+            labels: head ? info.classifierLabels : nil)
     }
 }
