@@ -7,8 +7,11 @@ import Scoring
 public struct AppConfiguration: Sendable {
     public var server = ServerConfiguration()
     public var api = APIConfiguration()
-    /// One line per request on the `longrm.access` logger; nil for none.
-    public var accessLog: AccessLog? = AccessLog()
+    /// One line per request (`AccessLog`).
+    public var accessLog = true
+    /// Where access lines go; nil: the `longrm.access` logger, made when the application is built (after the
+    /// logging system is bootstrapped, which a logger made earlier would not follow).
+    public var accessLogger: Logger?
 
     public init() {}
 }
@@ -33,7 +36,9 @@ public final class Application: Sendable {
 
         var server = configuration.server
         server.authExemptPaths = Set(endpoints.filter(\.isProbe).map(\.path))
-        server.observer = RequestObservers([requests] + (configuration.accessLog.map { [$0] } ?? []))
+        let accessLog = configuration.accessLog
+            ? [AccessLog(logger: configuration.accessLogger ?? Logger(label: "longrm.access"))] : []
+        server.observer = RequestObservers([requests] + accessLog)
         self.server = HTTPServer(configuration: server, router: Router(endpoints), lifecycle: lifecycle, logger: logger)
         metrics.attach(self.server)
     }

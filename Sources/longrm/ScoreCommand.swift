@@ -55,7 +55,7 @@ struct ScoreCommand: AsyncParsableCommand {
         defer { scorer.shutdown() }
         var configuration = AppConfiguration()
         configuration.api.defaultMethod = defaultMethod
-        configuration.accessLog = nil
+        configuration.accessLog = false
         let app = Application(configuration: configuration, service: scorer)
         let response = await app.post(path, body: Array(body))
         FileHandle.standardOutput.write(Data(response.body + [UInt8(ascii: "\n")]))

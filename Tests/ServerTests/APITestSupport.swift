@@ -49,7 +49,7 @@ func testConfiguration(_ configure: (inout AppConfiguration) -> Void = { _ in })
     config.server.handleSignals = false
     config.server.lingerTimeout = .milliseconds(500)
     config.api.openAPIDocument = APIFixture.specBytes
-    config.accessLog = nil
+    config.accessLog = false
     configure(&config)
     return config
 }

@@ -20,7 +20,8 @@ final class ObservedServer: Sendable {
         }
         api = try APIServer(service: fake) { config in
             config.server.apiKey = apiKey
-            config.accessLog = AccessLog(logger: access)
+            config.accessLog = true
+            config.accessLogger = access
         }
     }
 
