@@ -133,6 +133,25 @@ struct LifecycleTests {
         try await t.finished(within: .seconds(10))
     }
 
+    /// Also after an earlier server in this process watched (and stopped watching) the same signals.
+    @Test func sighupStopsAtOnceAndCancelsTheRequestInFlight() async throws {
+        let t = try TestServer {
+            $0.handleSignals = true
+            $0.drainTimeout = .seconds(30)
+        }
+        let busy = try await RawClient.connect(t.port)
+        try await busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try await busy.readResponse().status == 200)
+        #expect(await eventually { t.gate.started == 1 })
+        let sent = ContinuousClock.now
+        kill(getpid(), SIGHUP)
+        // Well inside the 30 s drain: SIGHUP does not wait for the request, it cancels it.
+        try await t.finished(within: .seconds(10))
+        #expect(ContinuousClock.now - sent < .seconds(10))
+        #expect(await eventually { t.gate.cancelled == 1 }, "the handler in flight is cancelled")
+        #expect(t.gate.completed == 0)
+    }
+
     @Test func localhostAndEphemeralPortsWork() async throws {
         var config = ServerConfiguration(host: "localhost", port: 0)
         config.handleSignals = false
