@@ -50,31 +50,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .httpVersionNotSupported: return 505
         }
     }
-
-    /// What the code means, for the README and openapi.json.
-    public var summary: String {
-        switch self {
-        case .badRequest: return "invalid JSON, a missing or mistyped field, or a bad value; `field` names it"
-        case .contextTooLong: return "the input does not fit the window; send `\"truncation\": \"middle\"` or shorten it"
-        case .unsupportedMethod: return "the model cannot score with this method (e.g. `classifier` without a head)"
-        case .unauthorized: return "missing or wrong `Authorization: Bearer` key"
-        case .notFound: return "no such path"
-        case .methodNotAllowed: return "the path exists for other methods (`Allow` lists them)"
-        case .requestTimeout: return "the client sent its request head or body too slowly; the connection is closed"
-        case .lengthRequired: return "a body without Content-Length or chunked framing"
-        case .payloadTooLarge: return "the body exceeds `--max-body-bytes`"
-        case .uriTooLong: return "the request line exceeds 8 KiB"
-        case .queueFull: return "the scoring queue is full; retry after `Retry-After` seconds"
-        case .headersTooLarge: return "the header fields exceed 64 KiB or 100 fields"
-        case .cancelled: return "the client left before its response (logs and metrics only)"
-        case .internal: return "the engine failed"
-        case .notImplemented: return "a transfer coding other than a final `chunked`"
-        case .unavailable: return "the server is shutting down"
-        case .tooManyConnections: return "the connection limit (`--max-connections`) was reached; the connection is closed"
-        case .deadlineExceeded: return "the deadline (`timeout_ms`, else `--timeout-ms`) passed before scoring finished"
-        case .httpVersionNotSupported: return "not HTTP/1.0 or HTTP/1.1"
-        }
-    }
 }
 
 /// An error on its way to the client: the code (status and type), a message for people, the field at fault
