@@ -44,6 +44,9 @@ expect_invalid() {
 expect_invalid "--port 70000" "invalid value '70000' for --port: expected an integer in 0…65535" "$BIN" serve --check-config --port 70000
 expect_invalid "LONGRM_WORKERS=abc names the variable" "for --workers (from LONGRM_WORKERS)" env LONGRM_WORKERS=abc "$BIN" serve --check-config
 expect_invalid "missing config file" "cannot read the config file" "$BIN" serve --check-config --config "$WORK/nope.conf"
+printf '{"name": "mine", "kind": "pair", "user": "{context} {question} {response_a}"}' >"$WORK/judge.json"
+expect_invalid "a judge template without a placeholder names it" 'lacks the placeholder {response_b}' "$BIN" serve --check-config --judge-template "$WORK/judge.json"
+expect_invalid "--judge-new-tokens above --judge-max-new-tokens" "judge-new-tokens" "$BIN" serve --check-config --judge-max-new-tokens 64 --judge-new-tokens 65
 
 echo "== start-up log"
 # A model that does not exist: the configuration is logged first, then start fails (exit 2).

@@ -139,10 +139,23 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         }
     }
 
+    /// The text of one token (special tokens included).
+    public func piece(_ token: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, true)
+        guard n > 0 else { return "" }
+        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The model's chat template applied by llama.cpp's built-in template engine, nil when the model has
     /// none or llama.cpp does not know its family.
     func applyChatTemplate(_ messages: [ChatMessage], addAssistantHeader: Bool) -> String? {
         guard let template = chatTemplate else { return nil }
+        return Model.renderChat(template: template, messages, addAssistantHeader: addAssistantHeader)
+    }
+
+    /// `template`: a chat template from a GGUF or one of llama.cpp's template names (`chatml`, `gemma`, …).
+    static func renderChat(template: String, _ messages: [ChatMessage], addAssistantHeader: Bool) -> String? {
         let roles = messages.map { strdup($0.role) }
         let contents = messages.map { strdup($0.content) }
         defer { (roles + contents).forEach { free($0) } }

@@ -13,6 +13,10 @@ public protocol ScoringService: Sendable {
     func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult
     /// 1…64 responses to one prompt, each on its own scale.
     func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult
+    /// OpenRLHF queries (prompt + response rendered by the policy's template) split into prompt and response:
+    /// at `prompts` when given, else after the last assistant header the model's template knows.
+    func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
+        -> [RewardQueries.Item]
     /// Stops the engine; queued requests fail with `cancelled`.
     func shutdown()
 }
@@ -56,6 +60,11 @@ extension EnginePool.Snapshot {
 }
 
 extension Scorer: ScoringService {
+    public func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
+        -> [RewardQueries.Item] {
+        try RewardQueries.items(queries: queries, prompts: prompts, method: method, model: model)
+    }
+
     public var info: ServiceInfo {
         ServiceInfo(modelName: model.name, window: window, trainedContext: model.trainedContext, methods: methods,
                     classifierLabels: model.classifierLabels,

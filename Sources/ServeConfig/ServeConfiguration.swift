@@ -8,6 +8,7 @@ public struct ServeConfiguration: Sendable {
     public var queueLimits = EnginePool.QueueLimits()
     public var model = ""
     public var engine = EngineConfiguration()
+    public var judge = JudgeConfiguration()
     public var logFormat = LogFormat.logfmt
     public var logLevel = Logger.Level.info
     /// Every setting with its value and origin, in resolution order (secrets redacted): the start-up log and
@@ -61,6 +62,7 @@ extension ServeConfiguration {
         c.logFormat = try r.choice(S.logFormat, cli: option(S.logFormat), default: c.logFormat) ?? c.logFormat
         c.logLevel = try r.choice(S.logLevel, cli: option(S.logLevel), default: c.logLevel) ?? c.logLevel
         (c.model, c.engine) = try resolveEngine(cli, &r)
+        c.judge = try resolveJudge(cli, &r)
         c.effective = (file.map { [("config", $0.path, bootstrap.effective[0].origin)] } ?? []) + r.effective
         return c
     }
@@ -70,6 +72,34 @@ extension ServeConfiguration {
         throws(ConfigError) -> (model: String, configuration: EngineConfiguration) {
         var resolver = ConfigResolver(environment: environment, file: nil)
         return try resolveEngine(cli, &resolver)
+    }
+
+    /// For `score`: the judge settings from the command line and LONGRM_<FLAG> variables (no config file).
+    public static func resolveJudge(commandLine cli: CommandLineValues, environment: [String: String])
+        throws(ConfigError) -> JudgeConfiguration {
+        var resolver = ConfigResolver(environment: environment, file: nil)
+        return try resolveJudge(cli, &resolver)
+    }
+
+    /// Judge templates (the built-ins plus a `--judge-template` file, refused here when it lacks a
+    /// placeholder) and the generation limits; defaults are `JudgeConfiguration()`'s.
+    static func resolveJudge(_ cli: CommandLineValues, _ r: inout ConfigResolver) throws(ConfigError) -> JudgeConfiguration {
+        typealias S = ServeSettings
+        func option(_ s: ConfigSetting) -> String? { cli.options[s.flag] }
+        let defaults = JudgeConfiguration()
+        let cap = try r.int(S.judgeMaxNewTokens, cli: option(S.judgeMaxNewTokens), default: defaults.maxNewTokensCap,
+                            range: 1...1_000_000)
+        let standard = try r.int(S.judgeNewTokens, cli: option(S.judgeNewTokens),
+                                 default: min(defaults.defaultMaxNewTokens, cap), range: 1...cap)
+        var extra: [JudgeTemplate] = []
+        if let path = try r.optionalString(S.judgeTemplate, cli: option(S.judgeTemplate)) {
+            do {
+                extra.append(try JudgeTemplateFile.load(path))
+            } catch {
+                throw ConfigError(description: "--judge-template: \(error.message.replacingOccurrences(of: "judge-template: ", with: ""))")
+            }
+        }
+        return JudgeConfiguration(templates: JudgeTemplates(extra: extra), defaultMaxNewTokens: standard, maxNewTokensCap: cap)
     }
 
     /// The model path and engine settings; defaults are `EngineConfiguration()`'s, ranges its `validated()`'s.
@@ -94,11 +124,16 @@ extension ServeConfiguration {
         c.repackWeights = try r.bool(S.repack, cli: given(S.repack), default: c.repackWeights)
         c.rewardLabel = try r.optionalString(S.rewardLabel, cli: option(S.rewardLabel))
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: given(S.noPrefixSharing), default: !c.sharePrefix))
+        c.generationSequences = try r.int(S.judgeSequences, cli: option(S.judgeSequences), default: c.generationSequences,
+                                          range: 0...64)
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
         }
         guard c.cacheSlots + c.parallelSequences <= 256 else {
             throw ConfigError(description: "--cache-slots + --parallel must be ≤ 256, got \(c.cacheSlots + c.parallelSequences)")
+        }
+        guard c.cacheSlots + c.parallelSequences + c.generationSequences <= 256 else {
+            throw ConfigError(description: "--cache-slots + --parallel + --judge-sequences must be ≤ 256")
         }
         return (path, c)
     }

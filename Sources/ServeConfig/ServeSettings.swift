@@ -8,6 +8,7 @@ public enum ServeSettings {
     private static let queue = EnginePool.QueueLimits()
     private static let engine = EngineConfiguration()
     private static let logging = ServeConfiguration()
+    private static let judge = JudgeConfiguration()
     private static func onOff(_ on: Bool) -> String { on ? "on" : "off" }
 
     public static let config = ConfigSetting(
@@ -69,10 +70,24 @@ public enum ServeSettings {
         flag: "no-prefix-sharing", summary: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).",
         defaultText: onOff(!engine.sharePrefix))
 
+    public static let judgeTemplate = ConfigSetting(
+        flag: "judge-template", summary: "A judge template file (JSON: name, kind, system, user with placeholders, answer_prefix, verdict_pattern; docs/JUDGE.md).",
+        defaultText: "none (built-in pair, rank, critique, plain)", valueName: "file")
+    public static let judgeMaxNewTokens = ConfigSetting(
+        flag: "judge-max-new-tokens", summary: "Most tokens a judge request may generate (max_new_tokens above it is a 400).",
+        defaultText: String(judge.maxNewTokensCap))
+    public static let judgeSequences = ConfigSetting(
+        flag: "judge-sequences", summary: "KV sequences per worker for judge generation, apart from --parallel (each costs a window of KV memory; 0 disables generation).",
+        defaultText: String(engine.generationSequences))
+    public static let judgeNewTokens = ConfigSetting(
+        flag: "judge-new-tokens", summary: "Tokens a judge generates when a request gives no max_new_tokens.",
+        defaultText: String(judge.defaultMaxNewTokens))
+
     public static let all: [ConfigSetting] = [
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens, maxConnections,
         maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
         cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing, rewardLabel,
+        judgeTemplate, judgeMaxNewTokens, judgeNewTokens, judgeSequences,
     ]
 
     /// Keys a config file may set: everything that has an environment variable, except `config` itself.

@@ -59,7 +59,8 @@ public struct ScoringAPI: Sendable {
             rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
             margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), head: HeadOutputBody(result)),
+            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), judge: JudgeBody(result.judge),
+            head: HeadOutputBody(result)),
             headers: headers(TimingsBody(result.timings), contextKey: result.contextKey))
     }
 
@@ -73,7 +74,8 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, BestOfNResponseBody(
             rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), head: HeadOutputBody(result)),
+            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), judge: JudgeBody(result.judge),
+            head: HeadOutputBody(result)),
             headers: headers(TimingsBody(result.timings), contextKey: result.contextKey))
     }
 
@@ -93,12 +95,13 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, ScoreResponseBody(
             rewards: finite(scored.rewards), method: options.method.rawValue,
             normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none)).rawValue,
-            model: service.info.modelName, usage: scored.usage, timings: scored.timings, head: scored.head),
+            model: service.info.modelName, usage: scored.usage, timings: scored.timings, head: scored.head, judge: scored.judge),
             headers: headers(scored.timings))
     }
 
-    /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template; with `prompts`,
-    /// the prompt part is split off so rollouts of one prompt share its computation.
+    /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template. The prompt part
+    /// (from `prompts`, else cut after the last assistant header: `RewardQueries`) is shared by the
+    /// rollouts of one prompt; `extra_logs.boundary` says per query how it was found.
     func getReward(_ body: [UInt8], _ report: WorkReport) async throws -> HTTPResponse {
         let decoded = try JSONBody.decode(GetRewardBody.self, from: body)
         if let prompts = decoded.prompts, prompts.count != decoded.query.count {
@@ -106,21 +109,14 @@ public struct ScoringAPI: Sendable {
                                       field: "prompts")
         }
         guard decoded.query.count <= 4096 else { throw APIError.badRequest("at most 4096 queries", field: "query") }
-        var items: [(input: PromptInput, response: String)] = []
-        for (i, query) in decoded.query.enumerated() {
-            if query.isEmpty { throw APIError.badRequest("must not be empty", field: FieldPath("query").index(i)) }
-            if let prompt = decoded.prompts?[i], !prompt.isEmpty, query.hasPrefix(prompt), query.count > prompt.count {
-                items.append((.raw(prompt), String(query.dropFirst(prompt.count))))
-            } else {
-                items.append((.raw(""), query))
-            }
-        }
+        let queries = try service.rewardQueries(decoded.query, prompts: decoded.prompts, method: defaultMethod)
         let deadline = ContinuousClock.now + .milliseconds(defaultTimeoutMs)
-        let scored = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline,
-                                            field: "query")
+        let scored = try await scoreGrouped(queries.map { ($0.input, $0.response) }, options: ScoringOptions(method: defaultMethod),
+                                            deadline: deadline, field: "query")
         report.record(queueMs: scored.timings.queueMs, computeMs: scored.timings.computeMs)
         let values = finite(scored.rewards)
-        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]),
+        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values,
+                                                        extraLogs: ["boundary": queries.map(\.source.code)]),
                      headers: headers(scored.timings))
     }
 
@@ -168,6 +164,8 @@ public struct ScoringAPI: Sendable {
         var vectors = [[Double]](repeating: [], count: items.count)
         var steps = [[Double]](repeating: [], count: items.count)
         var labels: [String]?
+        // Method judge: each item's verdicts, `shown` mapped from the group's responses to item indices.
+        var judge: JudgeReport?
         var responseTokens = [Int](repeating: 0, count: items.count)
         var usages: [TokenUsage] = []
         var timing = TimingsBody(queueMs: 0, computeMs: 0)
@@ -193,14 +191,25 @@ public struct ScoringAPI: Sendable {
                     if let s = result.stepRewards { steps[i] = s[k] }
                 }
                 labels = result.labels
+                if let report = result.judge {
+                    let items = requests[r].indices
+                    let verdicts = report.verdicts.map { verdict in
+                        var mapped = verdict
+                        mapped.shown = verdict.shown.map { items[$0] }
+                        return mapped
+                    }
+                    judge = JudgeReport(template: report.template, mode: report.mode, consistent: nil,
+                                        verdicts: (judge?.verdicts ?? []) + verdicts)
+                }
                 usages.append(result.usage)
                 timing.queueMs = max(timing.queueMs, result.timings.queueMs)
                 timing.computeMs = max(timing.computeMs, result.timings.computeMs)
             }
         }
         let head = labels.map { HeadOutputBody(labels: $0, rewardVectors: vectors, stepRewards: options.stepRewards ? steps : nil) }
+        judge?.verdicts.sort { $0.shown.first ?? 0 < $1.shown.first ?? 0 }
         return GroupedScores(rewards: rewards, usage: UsageBody(summing: usages, responseTokens: responseTokens), timings: timing,
-                             head: head)
+                             head: head, judge: JudgeBody(judge))
     }
 
     struct GroupedScores {
@@ -208,6 +217,7 @@ public struct ScoringAPI: Sendable {
         var usage: UsageBody
         var timings: TimingsBody
         var head: HeadOutputBody?
+        var judge: JudgeBody?
     }
 
     /// Engine time for clients (`Server-Timing`) and the context key for load balancers that route by it.

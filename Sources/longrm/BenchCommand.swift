@@ -29,6 +29,17 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "Per-request deadline sent to the server.")
     var timeoutMs: Int?
 
+    @Option(name: .customLong("judge-template"),
+            help: "Judge template the server should use (pair, rank, critique, plain, or a --judge-template file's name); implies --method judge.")
+    var judgeTemplate: String?
+
+    @Option(name: .customLong("judge-mode"),
+            help: "Judge verdicts from probabilities (probability) or greedy generation (generate); implies --method judge.")
+    var judgeMode: String?
+
+    @Option(name: .customLong("max-new-tokens"), help: "Judge generation: most new tokens per prompt (the paper: 2048).")
+    var maxNewTokens: Int?
+
     @Option(name: .customLong("task"), help: "Only these tasks (repeatable or comma-separated), e.g. LongQA,Summ.")
     var tasks: [String] = []
 
@@ -54,6 +65,12 @@ struct BenchRunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if URL(string: url)?.host == nil { throw ValidationError("--url \(url) is not a URL") }
+        if judging, let method, method != "judge" {
+            throw ValidationError("--judge-template, --judge-mode and --max-new-tokens apply to --method judge, not \(method)")
+        }
+        if let judgeMode, !["probability", "generate"].contains(judgeMode) {
+            throw ValidationError("--judge-mode must be probability or generate")
+        }
     }
 
     func run() async throws {
@@ -66,7 +83,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         let (previous, issues) = try ResultsStore.load(path: out)
         for issue in issues { BenchCLI.warn("skipping \(issue)") }
         let existing = ResultsStore.latest(previous)
-        let conflicts = BenchRunner.conflictingMethods(existing, method: method, normalize: request.normalize)
+        let conflicts = BenchRunner.conflictingMethods(existing, method: judging ? "judge" : method, normalize: request.normalize)
         if !conflicts.isEmpty {
             throw BenchCLI.Failure(
                 "\(out) holds results of method \(conflicts.joined(separator: ", ")); use another --out or --fresh")
@@ -93,6 +110,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         BenchCLI.warn("wrote \(out), \(summaryPath), \(svgPath)")
     }
 
+    var judging: Bool { judgeTemplate != nil || judgeMode != nil || maxNewTokens != nil }
+
     func select(_ records: [BenchRecord]) -> [BenchRecord] {
         let taskSet = Set(BenchCLI.split(tasks).map { $0.lowercased() })
         let lengthSet = Set(BenchCLI.split(lengths).map { $0.lowercased() })
@@ -107,9 +126,11 @@ struct BenchRunCommand: AsyncParsableCommand {
     func score(_ pending: [BenchRecord]) async throws -> [ItemResult] {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
         let client = HTTPRewardClient(url: base, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
+        // A judge run follows the paper: a prompt over the window keeps its head and tail, the answers whole.
         let options = BenchOptions(
-            method: method, normalize: request.normalize, truncation: request.truncation, timeoutMs: timeoutMs,
-            seed: request.seed, concurrency: request.concurrency)
+            method: judging ? "judge" : method, normalize: request.normalize,
+            truncation: request.truncation ?? (judging ? "middle" : nil), timeoutMs: timeoutMs, seed: request.seed,
+            concurrency: request.concurrency, judgeTemplate: judgeTemplate, judgeMode: judgeMode, maxNewTokens: maxNewTokens)
         let writer = try LineWriter(path: out)
         let progress = ProgressReporter(total: pending.count, label: "bench")
         let unreachable = UnreachableGuard(limit: max(3, request.concurrency * 2))

@@ -18,6 +18,10 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(S.microBatchSize.flag), help: S.microBatchSize.argumentHelp) var microBatchSize: String?
     @Option(name: .customLong(S.gpuLayers.flag), help: S.gpuLayers.argumentHelp) var gpuLayers: String?
     @Option(name: .customLong(S.rewardLabel.flag), help: S.rewardLabel.argumentHelp) var rewardLabel: String?
+    @Option(name: .customLong(S.judgeTemplate.flag), help: S.judgeTemplate.argumentHelp) var judgeTemplate: String?
+    @Option(name: .customLong(S.judgeMaxNewTokens.flag), help: S.judgeMaxNewTokens.argumentHelp) var judgeMaxNewTokens: String?
+    @Option(name: .customLong(S.judgeNewTokens.flag), help: S.judgeNewTokens.argumentHelp) var judgeNewTokens: String?
+    @Option(name: .customLong(S.judgeSequences.flag), help: S.judgeSequences.argumentHelp) var judgeSequences: String?
     @Flag(name: .customLong(S.flashAttention.flag), help: S.flashAttention.argumentHelp) var flashAttention = false
     @Flag(name: .customLong(S.repack.flag), help: S.repack.argumentHelp) var repack = false
     @Flag(name: .customLong(S.noPrefixSharing.flag), help: S.noPrefixSharing.argumentHelp) var noPrefixSharing = false
@@ -29,7 +33,9 @@ struct EngineOptions: ParsableArguments {
                 S.model.flag: model, S.contextSize.flag: contextSize, S.workers.flag: workers, S.threads.flag: threads,
                 S.parallel.flag: parallel, S.cacheSlots.flag: cacheSlots, S.cacheTokens.flag: cacheTokens,
                 S.batchSize.flag: batchSize, S.microBatchSize.flag: microBatchSize, S.gpuLayers.flag: gpuLayers,
-                S.rewardLabel.flag: rewardLabel,
+                S.rewardLabel.flag: rewardLabel, S.judgeTemplate.flag: judgeTemplate,
+                S.judgeMaxNewTokens.flag: judgeMaxNewTokens, S.judgeNewTokens.flag: judgeNewTokens,
+                S.judgeSequences.flag: judgeSequences,
             ],
             switches: [S.flashAttention.flag: flashAttention, S.repack.flag: repack, S.noPrefixSharing.flag: noPrefixSharing])
     }

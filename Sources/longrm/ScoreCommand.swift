@@ -44,7 +44,8 @@ struct ScoreCommand: AsyncParsableCommand {
         do {
             let (model, engineConfiguration) = try ServeConfiguration.resolveEngine(
                 commandLine: engine.commandLine, environment: ProcessEnvironment.values)
-            scorer = try await Scorer.load(modelPath: model, configuration: engineConfiguration)
+            let judge = try ServeConfiguration.resolveJudge(commandLine: engine.commandLine, environment: ProcessEnvironment.values)
+            scorer = try await Scorer.load(modelPath: model, configuration: engineConfiguration, judge: judge)
         } catch let error as ScoringError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(2)

@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("loading model", metadata: ["model": "\(c.model)"])
         let scorer: Scorer
         do {
-            scorer = try await Scorer.load(modelPath: c.model, configuration: c.engine, queueLimits: c.queueLimits)
+            scorer = try await Scorer.load(modelPath: c.model, configuration: c.engine, queueLimits: c.queueLimits, judge: c.judge)
         } catch {
             logger.critical("cannot start: \(error.message)", metadata: ["model": "\(c.model)"])
             throw ExitCode(2)

@@ -98,7 +98,7 @@ struct APITests {
         let json = try expectConforms(response, "POST", "/get_reward")
         let rewards = try #require(json["rewards"]?.numbers)
         #expect(rewards.count == 2 && json["scores"]?.numbers == rewards)
-        #expect(json["extra_logs"] == .object([:]))
+        #expect(json["extra_logs"]?["boundary"]?.numbers == [BoundarySource.prompts.code, BoundarySource.prompts.code], "split by prompts")
         #expect(rewards[0] > rewards[1], "\(rewards)")
     }
 

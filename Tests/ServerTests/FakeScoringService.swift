@@ -1,5 +1,5 @@
 import Foundation
-import Scoring
+@testable import Scoring
 import Server
 import Synchronization
 
@@ -55,6 +55,13 @@ final class FakeScoringService: ScoringService {
     }
 
     func shutdown() {}
+
+    /// The split rule without a model: `prompts` when given, no assistant header of its own.
+    func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
+        -> [RewardQueries.Item] {
+        try RewardQueries.items(queries: queries, prompts: prompts, method: method, own: nil, sharesPrefix: true,
+                                splitKeepsTokens: { _, _ in true })
+    }
 
     /// The reward the fake gives a response.
     static func reward(_ response: String) -> Double { -Double(response.utf8.count) / 10 }
