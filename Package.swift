@@ -42,11 +42,16 @@ let package = Package(
             dependencies: ["HTTPParser", "Scoring", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict + llamaSwiftFlags
         ),
+        .target(
+            name: "ServeConfig",
+            dependencies: ["Server", "Scoring", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict + llamaSwiftFlags
+        ),
         .target(name: "RewardBench", swiftSettings: strict),
         .executableTarget(
             name: "longrm",
             dependencies: [
-                "Server", "Scoring", "RewardBench",
+                "Server", "ServeConfig", "Scoring", "RewardBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -57,7 +62,7 @@ let package = Package(
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: strict + llamaSwiftFlags),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "HTTPParser", "Scoring"],
+            dependencies: ["Server", "ServeConfig", "HTTPParser", "Scoring"],
             swiftSettings: strict + llamaSwiftFlags
         ),
         .testTarget(

@@ -61,7 +61,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         if let index = labels.firstIndex(of: rewardLabel) { return index }
         if let index = Int(rewardLabel), labels.indices.contains(index) { return index }
         let known = labels.isEmpty ? "the model has no classifier labels" : "labels: \(labels.joined(separator: ", "))"
-        throw .invalidRequest(field: "reward-label", reason: "\"\(rewardLabel)\" is neither a label nor a label index (\(known))")
+        throw .invalidConfiguration("reward label \"\(rewardLabel)\" is neither a label nor a label index (\(known))")
     }
 
     /// Judge-generation streams this model really gets: none for a sequence classifier (it offers no judge), whose
@@ -71,20 +71,20 @@ public struct EngineConfiguration: Sendable, Equatable {
     }
 
     func validated() throws(ScoringError) -> EngineConfiguration {
-        func check(_ ok: Bool, _ field: String, _ reason: String) throws(ScoringError) {
-            if !ok { throw .invalidRequest(field: field, reason: reason) }
+        func check(_ ok: Bool, _ rule: String) throws(ScoringError) {
+            if !ok { throw .invalidConfiguration(rule) }
         }
-        try check(contextSize >= 0, "ctx-size", "must be ≥ 0")
-        try check(workers >= 1 && workers <= 64, "workers", "must be in 1…64")
-        try check(threads >= 1 && threads <= 256, "threads", "must be in 1…256")
-        try check(parallelSequences >= 1 && parallelSequences <= 64, "parallel", "must be in 1…64")
-        try check(cacheSlots >= 2 && cacheSlots <= 64, "cache-slots", "must be in 2…64")
-        try check((0...64).contains(generationSequences), "judge-sequences", "must be in 0…64")
-        try check(cacheSlots + generationSequences <= 256, "judge-sequences", "cache-slots + judge-sequences must be ≤ 256")
-        try check(cacheTokens >= 0, "cache-tokens", "must be ≥ 0")
-        try check(batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize, "batch-size",
-                  "need 32 ≤ ubatch-size ≤ batch-size")
-        try check(maxOutputRows >= 1, "max-output-rows", "must be ≥ 1")
+        try check(contextSize >= 0, "contextSize must be ≥ 0")
+        try check(workers >= 1 && workers <= 64, "workers must be in 1…64")
+        try check(threads >= 1 && threads <= 256, "threads must be in 1…256")
+        try check(parallelSequences >= 1 && parallelSequences <= 64, "parallelSequences must be in 1…64")
+        try check(cacheSlots >= 2 && cacheSlots <= 64, "cacheSlots must be in 2…64")
+        try check((0...64).contains(generationSequences), "generationSequences must be in 0…64")
+        try check(cacheSlots + generationSequences <= 256, "cacheSlots + generationSequences must be ≤ 256")
+        try check(cacheTokens >= 0, "cacheTokens must be ≥ 0")
+        try check(batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize,
+                  "need 32 ≤ microBatchSize ≤ batchSize")
+        try check(maxOutputRows >= 1, "maxOutputRows must be ≥ 1")
         return self
     }
 }

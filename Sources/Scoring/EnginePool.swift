@@ -45,7 +45,6 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     private var running = 0
     private var stats = (batches: 0, batchedJobs: 0, computed: 0, reused: 0)
     private var generation = (steps: 0, tokens: 0)
-    private var threads: [Thread] = []
     /// Generation jobs admitted to a worker's session, by job id, with the time they were admitted.
     private var generationJobs: [UInt64: (job: Scheduler<Pending>.Queued, started: UInt64)] = [:]
 
@@ -75,7 +74,6 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                     pool.work(worker: worker, session: session)
                 }
                 thread.stackSize = 16 << 20
-                pool.condition.withLock { pool.threads.append(thread) }
                 thread.start()
             }
         }

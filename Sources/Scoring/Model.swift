@@ -152,14 +152,13 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         }
     }
 
+    /// The text of one token (special tokens included).
     public func piece(_ token: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let n = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, true)
         guard n > 0 else { return "" }
         return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-
-    public func detokenize(_ tokens: [Int32]) -> String { tokens.map(piece).joined() }
 
     /// The model's chat template applied by llama.cpp's built-in template engine, nil when the model has
     /// none or llama.cpp does not know its family.

@@ -36,7 +36,7 @@ struct Planner {
             return tokenizeResponse(text)
         }
         if let empty = responses.firstIndex(where: \.isEmpty) {
-            throw .invalidRequest(field: "responses[\(empty)]", reason: "must not be empty")
+            throw .invalidRequest(field: FieldPath("responses").index(empty), reason: "must not be empty")
         }
         var truncated = 0
         let groups: [GroupPlan]
@@ -194,13 +194,13 @@ struct Planner {
         // Rendered queries (OpenRLHF) may end at the assistant header: that empty answer gets a reward too.
         let emptyAllowed = if case .raw = request.input { true } else { false }
         for (i, r) in request.responses.enumerated() where r.isEmpty && !emptyAllowed {
-            throw .invalidRequest(field: "responses[\(i)]", reason: "must not be empty")
+            throw .invalidRequest(field: FieldPath("responses").index(i), reason: "must not be empty")
         }
         switch request.input {
         case .messages(let messages):
             if messages.isEmpty { throw .invalidRequest(field: "messages", reason: "at least one message is required") }
             for (i, m) in messages.enumerated() where m.role.isEmpty {
-                throw .invalidRequest(field: "messages[\(i)].role", reason: "must not be empty")
+                throw .invalidRequest(field: FieldPath("messages").index(i).key("role"), reason: "must not be empty")
             }
         case .contextPrompt(let context, let prompt):
             if context.isEmpty && prompt.isEmpty {

@@ -71,7 +71,6 @@ struct PrefixCache: Sendable {
     }
 
     mutating func remove(sequence: Int32) { entries.removeAll { $0.sequence == sequence } }
-    mutating func removeAll() { entries.removeAll() }
 
     private mutating func touch(_ i: Int) {
         clock += 1

@@ -35,7 +35,7 @@ public enum RewardQueries {
     static func items(queries: [String], prompts: [String]?, method: ScoringMethod, own: AssistantHeader?,
                       sharesPrefix: Bool, splitKeepsTokens: (QuerySplit, String) -> Bool) throws(ScoringError) -> [Item] {
         for (i, query) in queries.enumerated() where query.isEmpty {
-            throw .invalidRequest(field: "query[\(i)]", reason: "must not be empty")
+            throw .invalidRequest(field: FieldPath("query").index(i), reason: "must not be empty")
         }
         var items: [Item] = []
         for (i, query) in queries.enumerated() {
@@ -49,7 +49,7 @@ public enum RewardQueries {
             }
             guard let split = ResponseBoundary.split(query, own: own) else {
                 if method == .likelihood {
-                    throw .invalidRequest(field: "query[\(i)]", reason: "no assistant header found, so the response cannot be told "
+                    throw .invalidRequest(field: FieldPath("query").index(i), reason: "no assistant header found, so the response cannot be told "
                         + "from the prompt (recognised: the model's own chat template, ChatML, Llama 3, Llama 4, Gemma, Mistral/Llama 2 "
                         + "[/INST], Phi-3/Zephyr, Phi-4, Command R, Granite, DeepSeek V3); send \"prompts\" (the prompt part of each query)")
                 }

@@ -115,11 +115,6 @@ public final class Scorer: Sendable {
         try await run(request, pairwise: false, pointwise: true, deadline: deadline)
     }
 
-    /// The tokens and context key a request would use, without running it.
-    public func contextKey(for request: ScoringRequest) throws(ScoringError) -> String {
-        try Planner(model: model, window: window, judge: judge).plan(request, pairwise: request.responses.count == 2).contextKey
-    }
-
     private func run(_ request: ScoringRequest, pairwise: Bool, pointwise: Bool = false,
                      deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
         var planned = try Planner(model: model, window: window, judge: judge).plan(request, pairwise: pairwise, pointwise: pointwise)

@@ -132,7 +132,10 @@ public struct PairwiseResult: Sendable, Equatable {
 }
 
 public enum ScoringError: Error, Sendable, Equatable {
-    case invalidRequest(field: String, reason: String)
+    /// The request is invalid; `field` names the part at fault.
+    case invalidRequest(field: FieldPath, reason: String)
+    /// The engine settings are invalid (caught before a model is loaded).
+    case invalidConfiguration(String)
     case contextTooLong(needed: Int, available: Int)
     case unsupportedMethod(ScoringMethod, reason: String)
     case modelLoadFailed(String)
@@ -144,6 +147,7 @@ public enum ScoringError: Error, Sendable, Equatable {
     public var message: String {
         switch self {
         case .invalidRequest(let field, let reason): return "\(field): \(reason)"
+        case .invalidConfiguration(let reason): return "invalid engine configuration: \(reason)"
         case .contextTooLong(let needed, let available):
             return "input needs \(needed) tokens but the window holds \(available); shorten the context or send \"truncation\": \"middle\""
         case .unsupportedMethod(let method, let reason): return "method \(method.rawValue) is not available: \(reason)"

@@ -121,12 +121,6 @@ final class Session {
         return JobOutcome(groups: groups, reusedTokens: reused, computedTokens: computed)
     }
 
-    /// Drops every cached prefix (tests use it to compare cold and warm runs).
-    func clearCache() {
-        cache.removeAll()
-        if let memory { llama_memory_clear(memory, true) }
-    }
-
     // MARK: prefixes
 
     /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, reusing the

@@ -30,9 +30,5 @@ public struct APIKeyAuth: Sendable {
         return difference == 0
     }
 
-    public static func unauthorizedResponse() -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add(name: "WWW-Authenticate", value: "Bearer")
-        return .error(status: 401, type: "unauthorized", message: "missing or invalid API key", headers: headers)
-    }
+    public static let unauthorized = APIError(.unauthorized, "missing or invalid API key")
 }

@@ -29,16 +29,18 @@ struct PromptFields {
         prompt = try c.decodeIfPresent(String.self, forKey: AnyKey("prompt"))
     }
 
-    func input(path: String = "") throws(APIError) -> PromptInput {
+    /// `prefix`: where these fields sit in the body (`items[3]`), for errors.
+    func input(under prefix: FieldPath = FieldPath([])) throws(APIError) -> PromptInput {
         if let messages {
             if context != nil || prompt != nil {
-                throw .badRequest("give either \"messages\" or \"context\" + \"prompt\", not both", field: path + "messages")
+                throw .badRequest("give either \"messages\" or \"context\" + \"prompt\", not both",
+                                  field: FieldPath("messages").under(prefix))
             }
-            if messages.isEmpty { throw .badRequest("must hold at least one message", field: path + "messages") }
+            if messages.isEmpty { throw .badRequest("must hold at least one message", field: FieldPath("messages").under(prefix)) }
             return .messages(messages.map { ChatMessage(role: $0.role, content: $0.content) })
         }
         guard context != nil || prompt != nil else {
-            throw .badRequest("required: \"messages\", or \"context\" and/or \"prompt\"", field: path + "prompt")
+            throw .badRequest("required: \"messages\", or \"context\" and/or \"prompt\"", field: FieldPath("prompt").under(prefix))
         }
         return .contextPrompt(context: context ?? "", prompt: prompt ?? "")
     }
@@ -91,7 +93,7 @@ struct OptionFields {
         let judgeFields: [(String, Bool)] = [("judge_template", judgeTemplate != nil), ("judge_mode", judgeMode != nil),
                                              ("max_new_tokens", maxNewTokens != nil), ("return_text", returnText != nil)]
         if method != .judge, let given = judgeFields.first(where: \.1) {
-            throw .badRequest("applies to method \"judge\" only", field: given.0)
+            throw .badRequest("applies to method \"judge\" only", field: FieldPath(given.0))
         }
         let judge = JudgeOptions(template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
                                  maxNewTokens: maxNewTokens, returnText: returnText ?? false)
@@ -107,7 +109,7 @@ struct OptionFields {
         return .milliseconds(ms)
     }
 
-    private func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, _: T.Type, field: String) throws(APIError) -> T?
+    private func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, _: T.Type, field: FieldPath) throws(APIError) -> T?
     where T.RawValue == String {
         guard let raw else { return nil }
         guard let value = T(rawValue: raw) else {
@@ -181,9 +183,9 @@ extension KeyedDecodingContainer where Key == AnyKey {
     func refuseUnknown(_ allowed: [String]) throws {
         let unknown = allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {
-            let path = (codingPath.map(JSONBody.describe) + [unknown[0]]).joined(separator: ".")
-            throw APIError.badRequest("unknown field \"\(unknown.joined(separator: "\", \""))\"; allowed: \(allowed.sorted().joined(separator: ", "))",
-                                      field: path.replacingOccurrences(of: ".[", with: "["))
+            let listed = unknown.joined(separator: "\", \"")
+            throw APIError.badRequest("unknown field \"\(listed)\"; allowed: \(allowed.sorted().joined(separator: ", "))",
+                                      field: JSONBody.path(codingPath)?.key(unknown[0]) ?? FieldPath(unknown[0]))
         }
     }
 }
@@ -210,13 +212,9 @@ enum JSONBody {
     }
 
     /// nil for the body itself: the error then concerns no single field.
-    static func path(_ keys: [any CodingKey]) -> String? {
+    static func path(_ keys: [any CodingKey]) -> FieldPath? {
         guard !keys.isEmpty else { return nil }
-        return keys.map(describe).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-    }
-
-    static func describe(_ key: any CodingKey) -> String {
-        key.intValue.map { "[\($0)]" } ?? key.stringValue
+        return FieldPath(keys.map { key in key.intValue.map(FieldPath.Component.index) ?? .key(key.stringValue) })
     }
 
     private static func describe(_ type: Any.Type) -> String {

@@ -33,6 +33,9 @@ struct TimingsBody: Encodable, Equatable {
     var queueMs: Double
     var computeMs: Double
     enum CodingKeys: String, CodingKey { case queueMs = "queue_ms", computeMs = "compute_ms" }
+
+    init(queueMs: Double, computeMs: Double) { self.queueMs = queueMs; self.computeMs = computeMs }
+    init(_ t: Timings) { self.init(queueMs: t.queueMs, computeMs: t.computeMs) }
 }
 
 struct PairwiseResponseBody: Encodable {

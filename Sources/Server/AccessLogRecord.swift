@@ -1,7 +1,7 @@
 import Foundation
 import HTTPParser
 
-/// What the server knows about one finished request: handed to `ServerConfiguration.observers` (metrics, access
+/// What the server knows about one finished request: handed to `ServerConfiguration.observer` (metrics, access
 /// log) after the response was written, or given up on. Never holds the request body or its headers.
 public struct RequestRecord: Sendable {
     public enum Outcome: String, Sendable {
@@ -29,24 +29,20 @@ public struct RequestRecord: Sendable {
     public var remoteAddress: String?
     /// From the complete request to the end of the response write.
     public var duration: Duration
-    /// Engine queue and compute time, from the handler's `Server-Timing` header (scoring routes).
-    public var queueSeconds: Double?
-    public var computeSeconds: Double?
-    /// The `X-Context-Key` the handler returned (affinity debugging).
-    public var contextKey: String?
+    /// Engine queue and compute time and the context key, as the handler reported them (scoring routes).
+    public var work: WorkReport.Values
+
+    public var queueSeconds: Double? { work.queueSeconds }
+    public var computeSeconds: Double? { work.computeSeconds }
+    public var contextKey: String? { work.contextKey }
 
     public init(method: String, path: String, status: Int, outcome: Outcome = .responded, requestBodyBytes: Int = 0,
                 responseBodyBytes: Int = 0, requestID: String? = nil, remoteAddress: String? = nil,
-                duration: Duration = .zero, responseHeaders: HTTPHeaders = HTTPHeaders()) {
+                duration: Duration = .zero, work: WorkReport.Values = WorkReport.Values()) {
         self.method = method; self.path = path; self.status = status; self.outcome = outcome
         self.requestBodyBytes = requestBodyBytes; self.responseBodyBytes = responseBodyBytes
         self.requestID = requestID; self.remoteAddress = remoteAddress; self.duration = duration
-        if let timing = responseHeaders[ServerTiming.headerName] {
-            let parsed = ServerTiming.parse(timing)
-            queueSeconds = parsed["queue"].map { $0 / 1000 }
-            computeSeconds = parsed["compute"].map { $0 / 1000 }
-        }
-        contextKey = responseHeaders["X-Context-Key"]
+        self.work = work
     }
 
     var durationSeconds: Double {
@@ -61,26 +57,13 @@ public protocol RequestObserver: Sendable {
     func requestFinished(_ record: RequestRecord)
 }
 
-/// `Server-Timing: queue;dur=1.2, compute;dur=340.5` (W3C Server Timing, milliseconds): how handlers report
-/// engine time to clients, the access log and the metrics without a side channel.
+/// `Server-Timing: queue;dur=1.2, compute;dur=340.5` (W3C Server Timing, milliseconds): engine time for
+/// clients. The access log and the metrics get the same figures as values (`WorkReport`).
 public enum ServerTiming {
     public static let headerName = "Server-Timing"
 
     public static func header(queueMs: Double, computeMs: Double) -> (name: String, value: String) {
         (headerName, "queue;dur=\(format(queueMs)), compute;dur=\(format(computeMs))")
-    }
-
-    /// Metric name → duration in milliseconds; entries without `dur` are skipped.
-    public static func parse(_ value: String) -> [String: Double] {
-        var out: [String: Double] = [:]
-        for entry in value.split(separator: ",") {
-            let parts = entry.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let name = parts.first, !name.isEmpty else { continue }
-            for parameter in parts.dropFirst() where parameter.hasPrefix("dur=") {
-                if let ms = Double(parameter.dropFirst(4)), ms.isFinite, ms >= 0 { out[name] = ms }
-            }
-        }
-        return out
     }
 
     private static func format(_ ms: Double) -> String {

@@ -33,8 +33,8 @@ struct ConnectionEnvironment: Sendable {
     }
 
     /// A final error response written with `Connection: close`, then a lingering close.
-    func refuse(_ error: APIError, headers: HTTPHeaders = HTTPHeaders(), on io: SocketIO) async {
-        let response = HTTPResponse.error(error, headers: headers)
+    func refuse(_ error: APIError, on io: SocketIO) async {
+        let response = HTTPResponse.error(error)
         let bytes = response.serialize(date: date.current(), keepAlive: false)
         let written = await io.writeAll(bytes, timeout: writeTimeout)
         observer?.requestFinished(RequestRecord(method: "-", path: "-", status: response.status,
@@ -108,7 +108,7 @@ struct Connection {
             case .timedOut:
                 if phase != .idle {
                     let what = phase == .head ? "request headers" : "request body"
-                    await env.refuse(APIError(status: 408, type: "timeout", message: "timed out reading the \(what)"),
+                    await env.refuse(APIError(.requestTimeout, "timed out reading the \(what)"),
                                      on: io)
                 }
                 return
@@ -134,11 +134,11 @@ struct Connection {
             if !outcome.pipelined.isEmpty { parser.feed(outcome.pipelined) }
             // Cancelled from above: the drain timeout ran out, so the connection closes without a response.
             if Task.isCancelled {
-                observe(request, context, status: 503, outcome: .cancelled)
+                observe(request, context, status: ErrorCode.unavailable.status, outcome: .cancelled)
                 return false
             }
             guard let produced = outcome.response else {
-                observe(request, context, status: 499, outcome: .clientGone)
+                observe(request, context, status: ErrorCode.cancelled.status, outcome: .clientGone)
                 env.logger.debug("client left before its response; handler cancelled",
                                  metadata: ["request-id": "\(requestID)"])
                 return false
@@ -150,18 +150,19 @@ struct Connection {
         let bytes = response.serialize(date: env.date.current(), keepAlive: keepAlive, headOnly: request.method == "HEAD")
         let written = await io.writeAll(bytes, timeout: env.writeTimeout)
         observe(request, context, status: response.status, outcome: written ? .responded : .writeFailed,
-                sentBytes: written && request.method != "HEAD" ? response.body.count : 0, headers: response.headers)
+                sentBytes: written && request.method != "HEAD" ? response.body.count : 0)
         guard written else { return false }
         if !keepAlive { await io.lingeringClose(timeout: env.lingerTimeout) }
         return keepAlive
     }
 
     private func observe(_ request: HTTPRequest, _ context: RequestContext, status: Int, outcome: RequestRecord.Outcome,
-                         sentBytes: Int = 0, headers: HTTPHeaders = HTTPHeaders()) {
+                         sentBytes: Int = 0) {
         guard let observer = env.observer else { return }
         observer.requestFinished(RequestRecord(
             method: request.method, path: String(request.path), status: status, outcome: outcome,
             requestBodyBytes: request.body.count, responseBodyBytes: sentBytes, requestID: context.requestID,
-            remoteAddress: remoteAddress, duration: context.receivedAt.duration(to: .now), responseHeaders: headers))
+            remoteAddress: remoteAddress, duration: context.receivedAt.duration(to: .now),
+            work: context.report.values))
     }
 }

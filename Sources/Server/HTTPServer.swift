@@ -1,4 +1,5 @@
-// HTTPServer — public API of the Server module (for wiring `longrm serve`):
+// HTTPServer — the HTTP layer. `longrm serve` does not wire it by hand: `Application` (Application.swift) builds
+// it with the scoring API from one route table. Used alone (tests of the HTTP layer):
 //
 //   var config = ServerConfiguration(host: "127.0.0.1", port: 8080)  // port 0 = ephemeral
 //   config.apiKey = key                         // optional; `authExemptPaths` defaults to ["/health"]
@@ -9,11 +10,12 @@
 //   let server = HTTPServer(configuration: config, router: router, lifecycle: lifecycle, logger: logger)
 //   let port = try server.bind()               // optional: binds now (throws ListenError), returns the port
 //   try await server.run()                     // serves; returns after a graceful shutdown (SIGTERM/SIGINT
-//                                              // when config.handleSignals, or `server.shutdown()`)
+//                                              // when config.handleSignals, or `server.shutdown()`); SIGHUP
+//                                              // stops at once
 //
 // Handlers: `@Sendable (HTTPRequest, RequestContext) async -> HTTPResponse`. Their task is cancelled when the
 // client disconnects before the response is written. Responses: `HTTPResponse.json(status:_:)` (Encodable),
-// `HTTPResponse.json(status:bytes:)`, `HTTPResponse.error(status:type:message:field:)` or `.error(APIError)`,
+// `HTTPResponse.json(status:bytes:)` or `.error(APIError)` (the error catalogue, `ErrorCode`),
 // all errors in the shape {"error":{"type":..,"message":..,"field":..}}. `GET /health` is registered unless the
 // router has it. `X-Request-Id` is echoed (or generated; `context.requestID`).
 import Dispatch
@@ -82,8 +84,8 @@ public final class HTTPServer: Sendable {
 
     /// Serves until `shutdown()` (or SIGTERM/SIGINT when `configuration.handleSignals`), then stops accepting,
     /// closes idle keep-alive connections, lets requests in flight finish (up to `drainTimeout`, after which
-    /// their tasks are cancelled) and returns. A second SIGTERM/SIGINT ends the drain at once. Cancelling the
-    /// calling task stops without a drain: connections and handlers are cancelled. Call it once per server.
+    /// their tasks are cancelled) and returns. A second SIGTERM/SIGINT, or SIGHUP, ends the drain at once: requests
+    /// in flight are cancelled. Cancelling the calling task does the same. Call it once per server.
     public func run() async throws(ListenError) {
         let socket = try bindForRun()
         let acceptor = Acceptor(socket: socket, queue: queue)
@@ -92,8 +94,16 @@ public final class HTTPServer: Sendable {
             return s.shutdownRequested
         }
         let signals = configuration.handleSignals
-            ? SignalWatcher(signals: [SIGTERM, SIGINT], queue: queue) { [self] _ in
-                if lifecycle.isDraining { registry.stopWaiting() } else { shutdown() }
+            ? SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP], queue: queue) { [self] number in
+                if number == SIGHUP {
+                    logger.warning("SIGHUP: stopping now, requests in flight are cancelled")
+                    shutdown()
+                    registry.stopWaiting()
+                } else if lifecycle.isDraining {
+                    registry.stopWaiting()
+                } else {
+                    shutdown()
+                }
             }
             : nil
         defer { signals?.cancel() }
@@ -108,6 +118,19 @@ public final class HTTPServer: Sendable {
         }
         state.withLock { s in s.socket = nil; s.acceptor = nil }
         logger.info("stopped")
+    }
+
+    /// Answers one request without a socket, as a connection would: API key, routing, the handler (with no
+    /// peer to watch). For `longrm score` and in-memory tests; observers are not told.
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let context = RequestContext(requestID: RequestID.make(for: request))
+        var response: HTTPResponse
+        switch dispatcher.decide(request) {
+        case .respond(let immediate): response = immediate
+        case .run(let handler, _): response = await handler(request, context)
+        }
+        response.headers.set(name: RequestID.headerName, value: context.requestID)
+        return response
     }
 
     /// Starts a graceful shutdown: stop accepting, close idle connections, let busy ones finish. Returns at
@@ -147,8 +170,8 @@ public final class HTTPServer: Sendable {
                     }
                 } else if registry.beginRejecting() {
                     group.addTask {
-                        await env.refuse(.overloaded("too many open connections"),
-                                         headers: HTTPHeaders([("Retry-After", "1")]), on: io)
+                        await env.refuse(APIError(.tooManyConnections, "too many open connections", retryAfterSeconds: 1),
+                                         on: io)
                         io.close()
                         registry.endRejecting()
                     }

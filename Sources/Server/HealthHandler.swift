@@ -6,4 +6,6 @@ public enum HealthHandler {
     private static let body = Array(#"{"status":"ok"}"#.utf8)
 
     public static let handler: Router.Handler = { _, _ in HTTPResponse.json(status: 200, bytes: body) }
+
+    public static let endpoint = Endpoint("GET", path, isProbe: true, watchesPeer: false, handler)
 }

@@ -8,31 +8,29 @@ public final class MetricsEndpoint: Sendable {
     public static let path = "/metrics"
 
     public let requests: RequestMetrics
-    private let scorer: Scorer?
+    private let service: (any ScoringService)?
     private let lifecycle: ServerLifecycle
     private let server = Mutex(ServerRef())
 
     private struct ServerRef: Sendable { weak var server: HTTPServer? }
 
-    public init(requests: RequestMetrics, scorer: Scorer?, lifecycle: ServerLifecycle) {
-        self.requests = requests; self.scorer = scorer; self.lifecycle = lifecycle
+    public init(requests: RequestMetrics, service: (any ScoringService)?, lifecycle: ServerLifecycle) {
+        self.requests = requests; self.service = service; self.lifecycle = lifecycle
     }
 
     /// The server whose open connections are reported (it is created after the router that serves this).
     public func attach(_ server: HTTPServer) { self.server.withLock { $0.server = server } }
 
-    public func register(into router: inout Router) {
-        router.get(Self.path) { [self] _, _ in
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: MetricsText.contentType)
-            return HTTPResponse(status: 200, headers: headers, body: Array(render().utf8))
+    public var endpoint: Endpoint {
+        Endpoint("GET", Self.path, isProbe: true, watchesPeer: false) { [self] _, _ in
+            HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", MetricsText.contentType)]), body: Array(render().utf8))
         }
     }
 
     public func render() -> String {
         var out = MetricsText()
         requests.write(into: &out)
-        if let scorer { engine(scorer, &out) }
+        if let service { engine(service, &out) }
         let open = server.withLock { $0.server?.openConnections } ?? 0
         out.family("longrm_open_connections", type: "gauge", help: "Client connections open now.")
         out.sample("longrm_open_connections", open)
@@ -41,8 +39,9 @@ public final class MetricsEndpoint: Sendable {
         return out.text
     }
 
-    private func engine(_ scorer: Scorer, _ out: inout MetricsText) {
-        let q = scorer.queue
+    private func engine(_ service: any ScoringService, _ out: inout MetricsText) {
+        let q = service.queue
+        let info = service.info
         out.family("longrm_tokens_computed_total", type: "counter", help: "Tokens run through the model (prompt parts not in the cache, and responses).")
         out.sample("longrm_tokens_computed_total", q.computedTokens)
         out.family("longrm_tokens_reused_total", type: "counter", help: "Prompt tokens whose KV cache came from an earlier request.")
@@ -64,10 +63,10 @@ public final class MetricsEndpoint: Sendable {
         out.family("longrm_running_jobs", type: "gauge", help: "Scoring jobs being computed now.")
         out.sample("longrm_running_jobs", q.runningJobs)
         out.family("longrm_engine_workers", type: "gauge", help: "Engine workers (llama.cpp contexts).")
-        out.sample("longrm_engine_workers", scorer.configuration.workers)
+        out.sample("longrm_engine_workers", info.engineWorkers)
         out.family("longrm_model_load_seconds", type: "gauge", help: "Seconds the model took to load at start.")
-        out.sample("longrm_model_load_seconds", scorer.model.loadSeconds)
+        out.sample("longrm_model_load_seconds", info.loadSeconds)
         out.family("longrm_model_info", type: "gauge", help: "The model served (value 1), with its context window in tokens.")
-        out.sample("longrm_model_info", [("model", scorer.model.name), ("window", String(scorer.window))], 1)
+        out.sample("longrm_model_info", [("model", info.modelName), ("window", String(info.window))], 1)
     }
 }

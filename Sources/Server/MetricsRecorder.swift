@@ -19,18 +19,18 @@ public final class RequestMetrics: RequestObserver {
     }
 
     private let state = Mutex(State())
-    private let isKnownRoute: @Sendable (String) -> Bool
+    private let knownRoutes: Set<String>
 
-    /// `isKnownRoute` keeps label values bounded: a path the router does not know is counted as "other",
-    /// and a refused message (no request) as "none".
-    public init(isKnownRoute: @escaping @Sendable (String) -> Bool) {
-        self.isKnownRoute = isKnownRoute
+    /// `knownRoutes` keeps label values bounded: a path not in it is counted as "other", and a refused message
+    /// (no request) as "none".
+    public init(knownRoutes: Set<String>) {
+        self.knownRoutes = knownRoutes
     }
 
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
     public func requestFinished(_ record: RequestRecord) {
-        let route = record.method == "-" ? "none" : isKnownRoute(record.path) ? record.path : "other"
+        let route = record.method == "-" ? "none" : knownRoutes.contains(record.path) ? record.path : "other"
         let method = record.method == "-" ? "none" : Self.knownMethods.contains(record.method) ? record.method : "other"
         let key = RequestKey(route: route, method: method, status: record.status)
         let seconds = record.durationSeconds

@@ -11,17 +11,15 @@ struct RequestDispatcher: Sendable {
     }
 
     func decide(_ request: HTTPRequest) -> Decision {
-        if let auth, !auth.isAuthorized(request) { return .respond(APIKeyAuth.unauthorizedResponse()) }
+        if let auth, !auth.isAuthorized(request) { return .respond(.error(APIKeyAuth.unauthorized)) }
         switch router.resolve(method: request.method, path: request.path) {
         case .handler(let handler, let watchesPeer):
             return .run(handler, watchesPeer: watchesPeer)
         case .notFound:
-            return .respond(.error(status: 404, message: "no route for \(request.path)"))
+            return .respond(.error(APIError(.notFound, "no route for \(request.path)")))
         case .methodNotAllowed(let allow):
-            var headers = HTTPHeaders()
-            headers.add(name: "Allow", value: allow)
-            return .respond(.error(status: 405, message: "\(request.method) is not allowed on \(request.path)",
-                                   headers: headers))
+            return .respond(.error(APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path)",
+                                            allow: allow)))
         case .options(let allow):
             var headers = HTTPHeaders()
             headers.add(name: "Allow", value: allow)

@@ -7,7 +7,7 @@ public struct ServerConfiguration: Sendable {
     /// 0 binds an ephemeral port; read `HTTPServer.port` after `bind()`.
     public var port: Int = 8080
     public var backlog: Int32 = 1024
-    /// Open connections served at once; one more gets a 503 `overloaded` error and is closed.
+    /// Open connections served at once; one more gets a 503 `too_many_connections` error and is closed.
     public var maxConnections: Int = 512
     /// Time allowed to receive a request head (request line and headers), from its first byte (from accept
     /// for the first request of a connection): slowloris protection.

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Shared view of the server's phase, for handlers such as a future `/ready` that must report draining.
+/// Shared view of the server's phase, for handlers that must report draining (`/ready`).
 /// Create it before the router, hand it to `HTTPServer.init`, capture it in handlers.
 public final class ServerLifecycle: Sendable {
     private let state = Mutex<(draining: Bool, observers: [@Sendable () -> Void])>((false, []))

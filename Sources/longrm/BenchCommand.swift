@@ -26,17 +26,8 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Scoring method to ask for: likelihood, classifier or judge (default: the server's).")
     var method: String?
 
-    @Option(help: "Reward normalisation: likelihood mean, sum or lift (context lift); classifier none or sigmoid.")
-    var normalize: String?
-
-    @Option(help: "Context over the model's window: none (error) or middle (keep head and tail).")
-    var truncation: String?
-
     @Option(name: .customLong("timeout-ms"), help: "Per-request deadline sent to the server.")
     var timeoutMs: Int?
-
-    @Option(help: "Requests in flight at once.")
-    var concurrency = 1
 
     @Option(name: .customLong("judge-template"),
             help: "Judge template the server should use (pair, rank, critique, plain, or a --judge-template file's name); implies --method judge.")
@@ -48,12 +39,6 @@ struct BenchRunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-new-tokens"), help: "Judge generation: most new tokens per prompt (the paper: 2048).")
     var maxNewTokens: Int?
-
-    @Option(help: "Seed for the order in which candidates are shown.")
-    var seed: UInt64 = 42
-
-    @Option(help: "Score only the first N selected items.")
-    var limit: Int?
 
     @Option(name: .customLong("task"), help: "Only these tasks (repeatable or comma-separated), e.g. LongQA,Summ.")
     var tasks: [String] = []
@@ -73,19 +58,13 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Series name for the summary and chart (default: method · model).")
     var label: String?
 
-    @Option(help: "Tries per request for 429/503 and connection errors.")
-    var retries = 6
-
-    @Option(name: .customLong("request-timeout"), help: "Seconds a request may stay silent (long contexts take minutes).")
-    var requestTimeout = 3600.0
-
     @Flag(help: "Discard an existing results file instead of resuming from it.")
     var fresh = false
 
+    @OptionGroup var request: RewardRequestOptions
+
     func validate() throws {
-        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if URL(string: url)?.host == nil { throw ValidationError("--url \(url) is not a URL") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if judging, let method, method != "judge" {
             throw ValidationError("--judge-template, --judge-mode and --max-new-tokens apply to --method judge, not \(method)")
         }
@@ -104,7 +83,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         let (previous, issues) = try ResultsStore.load(path: out)
         for issue in issues { BenchCLI.warn("skipping \(issue)") }
         let existing = ResultsStore.latest(previous)
-        let conflicts = BenchRunner.conflictingMethods(existing, method: judging ? "judge" : method, normalize: normalize)
+        let conflicts = BenchRunner.conflictingMethods(existing, method: judging ? "judge" : method, normalize: request.normalize)
         if !conflicts.isEmpty {
             throw BenchCLI.Failure(
                 "\(out) holds results of method \(conflicts.joined(separator: ", ")); use another --out or --fresh")
@@ -140,21 +119,21 @@ struct BenchRunCommand: AsyncParsableCommand {
             (taskSet.isEmpty || taskSet.contains(record.task.lowercased()))
                 && (lengthSet.isEmpty || lengthSet.contains(record.lengthBucket.lowercased()))
         }
-        if let limit { chosen = Array(chosen.prefix(limit)) }
+        if let limit = request.limit { chosen = Array(chosen.prefix(limit)) }
         return chosen
     }
 
     func score(_ pending: [BenchRecord]) async throws -> [ItemResult] {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
-        let client = HTTPRewardClient(url: base, timeout: requestTimeout, retry: RetryPolicy(maxAttempts: retries))
+        let client = HTTPRewardClient(url: base, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
         // A judge run follows the paper: a prompt over the window keeps its head and tail, the answers whole.
         let options = BenchOptions(
-            method: judging ? "judge" : method, normalize: normalize, truncation: truncation ?? (judging ? "middle" : nil),
-            timeoutMs: timeoutMs, seed: seed, concurrency: concurrency,
-            judgeTemplate: judgeTemplate, judgeMode: judgeMode, maxNewTokens: maxNewTokens)
+            method: judging ? "judge" : method, normalize: request.normalize,
+            truncation: request.truncation ?? (judging ? "middle" : nil), timeoutMs: timeoutMs, seed: request.seed,
+            concurrency: request.concurrency, judgeTemplate: judgeTemplate, judgeMode: judgeMode, maxNewTokens: maxNewTokens)
         let writer = try LineWriter(path: out)
         let progress = ProgressReporter(total: pending.count, label: "bench")
-        let unreachable = UnreachableGuard(limit: max(3, concurrency * 2))
+        let unreachable = UnreachableGuard(limit: max(3, request.concurrency * 2))
         let results = try await BenchRunner.run(pending, client: client, options: options) { result in
             try await writer.append(try ResultsStore.encodeLine(result))
             progress.advance(failed: result.failed)

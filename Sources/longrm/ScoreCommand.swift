@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scoring
+import ServeConfig
 import Server
 
 /// Scores one request body from a file or stdin and prints the response JSON: the server's handlers
@@ -41,14 +42,23 @@ struct ScoreCommand: AsyncParsableCommand {
         }
         let scorer: Scorer
         do {
-            scorer = try await Scorer.load(modelPath: engine.model, configuration: engine.configuration, judge: engine.judge)
-        } catch {
+            let (model, engineConfiguration) = try ServeConfiguration.resolveEngine(
+                commandLine: engine.commandLine, environment: ProcessEnvironment.values)
+            let judge = try ServeConfiguration.resolveJudge(commandLine: engine.commandLine, environment: ProcessEnvironment.values)
+            scorer = try await Scorer.load(modelPath: model, configuration: engineConfiguration, judge: judge)
+        } catch let error as ScoringError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        } catch {
+            FileHandle.standardError.write(Data("error: invalid configuration: \(error)\n".utf8))
             throw ExitCode(2)
         }
         defer { scorer.shutdown() }
-        let api = ScoringAPI(scorer: scorer, defaultMethod: defaultMethod)
-        let response = await api.handle(path: path, body: Array(body))
+        var configuration = AppConfiguration()
+        configuration.api.defaultMethod = defaultMethod
+        configuration.accessLog = false
+        let app = Application(configuration: configuration, service: scorer)
+        let response = await app.post(path, body: Array(body))
         FileHandle.standardOutput.write(Data(response.body + [UInt8(ascii: "\n")]))
         if response.status != 200 { throw ExitCode(1) }
     }

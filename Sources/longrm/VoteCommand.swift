@@ -18,9 +18,6 @@ struct VoteCommand: AsyncParsableCommand {
     @Option(help: "Scoring method the servers use.")
     var method = "judge"
 
-    @Option(help: "Reward normalisation passed to the servers (see `bench --help`).")
-    var normalize: String?
-
     @Flag(help: "Ask each sample in both orders of the pair.")
     var orders = false
 
@@ -33,46 +30,31 @@ struct VoteCommand: AsyncParsableCommand {
     @Option(help: "Output JSONL of kept records.")
     var out: String
 
-    @Option(help: "Seed for the presentation orders.")
-    var seed: UInt64 = 42
-
-    @Option(help: "Records voted on at once.")
-    var concurrency = 1
-
-    @Option(help: "Context over the window: none or middle.")
-    var truncation: String?
-
-    @Option(help: "Vote on the first N records only.")
-    var limit: Int?
-
-    @Option(help: "Tries per request for 429/503 and connection errors.")
-    var retries = 6
-
-    @Option(name: .customLong("request-timeout"), help: "Seconds a request may stay silent.")
-    var requestTimeout = 3600.0
+    @OptionGroup var request: RewardRequestOptions
 
     func validate() throws {
         if !(0...1).contains(threshold) { throw ValidationError("--threshold must be in 0...1") }
-        if samples < 1 || concurrency < 1 { throw ValidationError("--samples and --concurrency must be ≥ 1") }
+        if samples < 1 { throw ValidationError("--samples must be ≥ 1") }
     }
 
     func run() async throws {
         let loaded = try RecordLoader.load(paths: inputs)
         for issue in loaded.issues { BenchCLI.warn("bad line \(issue)") }
         var records = loaded.records
-        if let limit { records = Array(records.prefix(limit)) }
+        if let limit = request.limit { records = Array(records.prefix(limit)) }
         var counts = VoteCounts()
         let pairs = records.filter { $0.taskType == .pairWise }
         counts.skipped = records.count - pairs.count
 
         let clients: [any RewardClient] = try (urls.isEmpty ? ["http://127.0.0.1:8080"] : urls).map { text in
             guard let url = URL(string: text), url.host != nil else { throw ValidationError("bad --url \(text)") }
-            return HTTPRewardClient(url: url, timeout: requestTimeout, retry: RetryPolicy(maxAttempts: retries))
+            return HTTPRewardClient(url: url, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
         }
         let runner = VoteRunner(
-            clients: clients, method: method, normalize: normalize, truncation: truncation, samples: samples, bothOrders: orders, seed: seed)
+            clients: clients, method: method, normalize: request.normalize, truncation: request.truncation, samples: samples,
+            bothOrders: orders, seed: request.seed)
         let progress = ProgressReporter(total: pairs.count, label: "vote")
-        let outcomes = try await boundedMap(pairs, concurrency: concurrency) { record in
+        let outcomes = try await boundedMap(pairs, concurrency: request.concurrency) { record in
             let outcome = try await runner.tally(record)
             progress.advance(failed: outcome.tally.total == 0)
             return outcome

@@ -11,7 +11,7 @@ import Testing
             try await body()
             Issue.record("expected invalidRequest(\(field))")
         } catch let ScoringError.invalidRequest(got, _) {
-            #expect(got == field)
+            #expect(got.description == field)
         } catch {
             Issue.record("unexpected error \(error)")
         }

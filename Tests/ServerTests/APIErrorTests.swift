@@ -4,26 +4,26 @@ import Scoring
 import Server
 import Testing
 
-/// Every error class of the scoring API: its status, its error body (type and the field it names), and
-/// conformance to openapi.json.
-@Suite("Scoring API: errors", .serialized)
+/// Every error class of the scoring API, in memory against the fake engine: its status, its error body (type
+/// and the field it names), its headers, and conformance to openapi.json.
+@Suite("Scoring API: errors (in memory)")
 struct APIErrorTests {
     static let pair = #""prompt":"Say hi.","responses":["hi","hello"]"#
 
     @Test func malformedAndEmptyBodies() async throws {
-        let server = try await APIFixture.server()
+        let server = InMemoryAPI()
         for path in ["/v1/pairwise", "/v1/best-of-n", "/v1/score", "/get_reward"] {
-            let malformed = try await server.post(path, #"{"prompt":"x","responses":["#)
+            let malformed = await server.post(path, #"{"prompt":"x","responses":["#)
             try expectError(malformed, "POST", path, status: 400, type: "bad_request", field: nil, messageContains: "malformed JSON")
-            let notObject = try await server.post(path, #"["a","b"]"#)
+            let notObject = await server.post(path, #"["a","b"]"#)
             try expectError(notObject, "POST", path, status: 400, type: "bad_request", field: nil)
-            let empty = try await server.send("POST", path, body: [])
+            let empty = await server.send("POST", path, body: [])
             try expectError(empty, "POST", path, status: 400, type: "bad_request", field: nil, messageContains: "empty")
         }
     }
 
     @Test func wrongTypesNameTheField() async throws {
-        let server = try await APIFixture.server()
+        let server = InMemoryAPI()
         let cases: [(String, String, String)] = [
             ("/v1/pairwise", #"{"prompt":"q","responses":"hi"}"#, "responses"),
             ("/v1/pairwise", #"{"prompt":5,"responses":["a","b"]}"#, "prompt"),
@@ -37,12 +37,12 @@ struct APIErrorTests {
             ("/get_reward", #"{"query":["a"],"prompts":"a"}"#, "prompts"),
         ]
         for (path, body, field) in cases {
-            try expectError(try await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field)
+            try expectError(await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field)
         }
     }
 
     @Test func missingFieldsAreNamed() async throws {
-        let server = try await APIFixture.server()
+        let server = InMemoryAPI()
         let cases: [(String, String, String, String)] = [
             ("/v1/pairwise", #"{"prompt":"q"}"#, "responses", "required"),
             ("/v1/pairwise", #"{"responses":["a","b"]}"#, "prompt", "required"),
@@ -52,13 +52,13 @@ struct APIErrorTests {
             ("/get_reward", #"{"prompts":[]}"#, "query", "required"),
         ]
         for (path, body, field, message) in cases {
-            try expectError(try await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
+            try expectError(await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
                             messageContains: message)
         }
     }
 
     @Test func unknownFieldsAreRefusedByNameExceptOnGetReward() async throws {
-        let server = try await APIFixture.server()
+        let server = InMemoryAPI()
         let cases: [(String, String, String)] = [
             ("/v1/pairwise", "{\(Self.pair),\"temperature\":0.5}", "temperature"),
             ("/v1/best-of-n", #"{"messages":[{"role":"user","content":"q","name":"x"}],"responses":["a","b"]}"#, "messages[0].name"),
@@ -67,15 +67,15 @@ struct APIErrorTests {
         ]
         for (path, body, field) in cases {
             let leaf = String(field.split(separator: ".").last!)
-            try expectError(try await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
+            try expectError(await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
                             messageContains: leaf)
         }
-        let tolerated = try await server.post("/get_reward", #"{"query":[],"labels":[1],"some_future_option":{"a":1}}"#)
+        let tolerated = await server.post("/get_reward", #"{"query":[],"labels":[1],"some_future_option":{"a":1}}"#)
         #expect(tolerated.status == 200, "get_reward ignores unknown fields: \(tolerated.text)")
     }
 
     @Test func responseCountsAndEmptyResponses() async throws {
-        let server = try await APIFixture.server()
+        let server = InMemoryAPI()
         for count in [1, 3] {
             let responses = (0..<count).map { "answer \($0)" }
             let response = try await server.post("/v1/pairwise", object: ["prompt": "q", "responses": responses])
@@ -88,88 +88,84 @@ struct APIErrorTests {
         try expectError(tooMany, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "responses", messageContains: "64")
         let emptyString = try await server.post("/v1/pairwise", object: ["prompt": "q", "responses": ["fine", ""]])
         try expectError(emptyString, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "responses[1]")
-        let emptyItem = try await server.post("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#)
+        let emptyItem = await server.post("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#)
         try expectError(emptyItem, "POST", "/v1/score", status: 400, type: "bad_request", field: "items[1]")
-        let emptyQuery = try await server.post("/get_reward", #"{"query":["a",""]}"#)
+        let emptyQuery = await server.post("/get_reward", #"{"query":["a",""]}"#)
         try expectError(emptyQuery, "POST", "/get_reward", status: 400, type: "bad_request", field: "query[1]")
-        let mismatched = try await server.post("/get_reward", #"{"query":["a","b"],"prompts":["a"]}"#)
+        let mismatched = await server.post("/get_reward", #"{"query":["a","b"],"prompts":["a"]}"#)
         try expectError(mismatched, "POST", "/get_reward", status: 400, type: "bad_request", field: "prompts")
         let manyItems = try await server.post("/v1/score", object: ["items": (0..<1025).map { _ in ["prompt": "q", "response": "a"] }])
         try expectError(manyItems, "POST", "/v1/score", status: 400, type: "bad_request", field: "items", messageContains: "1024")
     }
 
     @Test func promptFieldsMustBeOneShapeOrTheOther() async throws {
-        let server = try await APIFixture.server()
+        let server = InMemoryAPI()
         let both = try await server.post("/v1/pairwise", object: [
             "messages": [["role": "user", "content": "q"]], "context": "c", "responses": ["a", "b"],
         ])
         try expectError(both, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "messages")
-        let neither = try await server.post("/v1/pairwise", #"{"context":"","prompt":"","responses":["a","b"]}"#)
-        try expectError(neither, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "prompt")
-        let noMessages = try await server.post("/v1/pairwise", #"{"messages":[],"responses":["a","b"]}"#)
+        let noMessages = await server.post("/v1/pairwise", #"{"messages":[],"responses":["a","b"]}"#)
         try expectError(noMessages, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "messages")
-        let emptyRole = try await server.post("/v1/pairwise", #"{"messages":[{"role":"","content":"q"}],"responses":["a","b"]}"#)
-        try expectError(emptyRole, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "messages[0].role")
+        let scoreItem = await server.post("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"messages":[],"response":"a"}]}"#)
+        try expectError(scoreItem, "POST", "/v1/score", status: 400, type: "bad_request", field: "items[1].messages")
     }
 
     @Test func optionValuesAreChecked() async throws {
-        let server = try await APIFixture.server()
-        let method = try await server.post("/v1/pairwise", "{\(Self.pair),\"method\":\"bogus\"}")
+        let server = InMemoryAPI()
+        let method = await server.post("/v1/pairwise", "{\(Self.pair),\"method\":\"bogus\"}")
         try expectError(method, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "method", messageContains: "likelihood")
-        let truncation = try await server.post("/v1/pairwise", "{\(Self.pair),\"truncation\":\"left\"}")
+        let truncation = await server.post("/v1/pairwise", "{\(Self.pair),\"truncation\":\"left\"}")
         try expectError(truncation, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "truncation", messageContains: "middle")
-        let normalize = try await server.post("/v1/pairwise", "{\(Self.pair),\"method\":\"judge\",\"normalize\":\"mean\"}")
-        try expectError(normalize, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "normalize")
         for value in ["0", "-5", "86400001"] {
-            let timeout = try await server.post("/v1/best-of-n", "{\(Self.pair),\"timeout_ms\":\(value)}")
+            let timeout = await server.post("/v1/best-of-n", "{\(Self.pair),\"timeout_ms\":\(value)}")
             try expectError(timeout, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "timeout_ms",
                             messageContains: "86400000")
         }
+        #expect(server.fake.received.isEmpty, "no bad request reaches the engine")
     }
 
-    @Test func classifierOnAModelWithoutAHeadIsUnsupported() async throws {
-        let server = try await APIFixture.server()
-        let response = try await server.post("/v1/pairwise", "{\(Self.pair),\"method\":\"classifier\"}")
-        try expectError(response, "POST", "/v1/pairwise", status: 400, type: "unsupported_method", field: "method",
-                        messageContains: "classifier")
-    }
-
-    @Test func contextLongerThanTheWindowIsRefusedUnlessTruncatedInTheMiddle() async throws {
-        let server = try await APIFixture.server()
-        let context = fillerContext(words: 2600, seed: 3, fact: "The access code for locker 17 is 4821.")
-        var body: [String: Any] = [
-            "context": context, "prompt": "What is the access code for locker 17?", "responses": ["4821", "5930"],
+    /// Each engine error, on every scoring endpoint: its status, type, field and headers.
+    @Test func engineErrorsMapToTheirStatusAndType() async throws {
+        let cases: [(ScoringError, Int, String, String?)] = [
+            (.contextTooLong(needed: 3000, available: 2048), 400, "context_too_long", "context"),
+            (.unsupportedMethod(.classifier, reason: "no head"), 400, "unsupported_method", "method"),
+            (.overloaded(retryAfterSeconds: 3), 429, "queue_full", nil),
+            (.timedOut, 504, "deadline_exceeded", nil),
+            (.engineFailure("boom"), 500, "internal", nil),
         ]
-        let refused = try await server.post("/v1/pairwise", object: body)
-        try expectError(refused, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
-                        messageContains: "middle")
-
-        body["truncation"] = "middle"
-        let truncated = try await server.post("/v1/pairwise", object: body)
-        #expect(truncated.status == 200, "\(truncated.text)")
-        let json = try expectConforms(truncated, "POST", "/v1/pairwise")
-        let removed = try #require(json["usage"]?["truncated_tokens"]?.int)
-        #expect(removed > 0)
-        let promptTokens = try #require(json["usage"]?["prompt_tokens"]?.int)
-        let longest = try #require(json["usage"]?["response_tokens"]?.array).compactMap { $0.int }.max() ?? 0
-        #expect(promptTokens + longest <= 2048, "truncated input must fit the 2048-token window")
+        let bodies = [
+            "/v1/pairwise": "{\(Self.pair)}", "/v1/best-of-n": "{\(Self.pair)}",
+            "/v1/score": #"{"items":[{"prompt":"q","response":"a"}]}"#, "/get_reward": #"{"query":["a"]}"#,
+        ]
+        let server = InMemoryAPI()
+        for (error, status, type, field) in cases {
+            server.fake.fail(with: error)
+            for (path, body) in bodies.sorted(by: { $0.key < $1.key }) {
+                let response = await server.post(path, body)
+                try expectError(response, "POST", path, status: status, type: type, field: field)
+                #expect(response.header("Retry-After") == (status == 429 ? "3" : nil), "\(path) \(type)")
+            }
+        }
+        server.fake.fail(with: .contextTooLong(needed: 3000, available: 2048))
+        let tooLong = await server.post("/v1/pairwise", "{\(Self.pair)}")
+        try expectError(tooLong, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
+                        messageContains: "3000")
     }
 
-    @Test func deadlineThatPassesGives504() async throws {
-        let server = try await APIFixture.server()
-        // A context nobody has cached, so scoring takes far longer than the 1 ms deadline.
-        let context = "Report \(UUID().uuidString). " + fillerContext(words: 1200, seed: 5)
-        let response = try await server.post("/v1/best-of-n", object: [
-            "context": context, "prompt": "Summarise.", "responses": ["A report.", "Nothing."], "timeout_ms": 1,
-        ])
-        try expectError(response, "POST", "/v1/best-of-n", status: 504, type: "timeout", field: nil)
+    @Test func anEngineErrorAboutAResponseNamesTheItemItCameFrom() async throws {
+        let server = InMemoryAPI()
+        // Items 0 and 2 share a prompt (one engine request: responses[0], responses[1]); item 3 is alone.
+        let response = await server.post("/v1/score", """
+            {"items":[{"prompt":"p","response":"a"},{"prompt":"q","response":"b"},{"prompt":"p","response":""},
+                      {"prompt":"r","response":"c"}]}
+            """)
+        try expectError(response, "POST", "/v1/score", status: 400, type: "bad_request", field: "items[2]")
+        let query = await server.post("/get_reward", #"{"query":["x y","z"],"prompts":["x","x"]}"#)
+        #expect(query.status == 200, "\(query.text)")
     }
 
     @Test func bodyOverTheLimitIs413() async throws {
-        let shared = try await APIFixture.server()
-        _ = shared
-        let scorer = try await APIFixture.scorer()
-        let small = try APIServer(scorer: scorer) { $0.limits = HTTPLimits(maxBodyBytes: 1024) }
+        let small = try APIServer(service: FakeScoringService()) { $0.server.limits = HTTPLimits(maxBodyBytes: 1024) }
         let big = "{\"prompt\":\"q\",\"responses\":[\"\(String(repeating: "a", count: 2000))\",\"b\"]}"
         let response = try await small.post("/v1/pairwise", big)
         try expectError(response, "POST", "/v1/pairwise", status: 413, type: "payload_too_large", field: nil)
@@ -180,33 +176,42 @@ struct APIErrorTests {
     }
 
     @Test func apiKeyGuardsEverythingButProbes() async throws {
-        let scorer = try await APIFixture.scorer()
-        let guarded = try APIServer(scorer: scorer) {
-            $0.apiKey = "s3cret"
-            $0.authExemptPaths = ["/health", "/ready", "/metrics"]
-        }
+        let guarded = InMemoryAPI { $0.server.apiKey = "s3cret" }
         for (method, path) in [("POST", "/v1/pairwise"), ("GET", "/v1/models"), ("GET", "/openapi.json")] {
-            let response = try await guarded.send(method, path, body: method == "POST" ? Array("{}".utf8) : nil)
+            let response = await guarded.send(method, path, body: method == "POST" ? Array("{}".utf8) : nil)
             try expectError(response, method, path, status: 401, type: "unauthorized", field: nil)
             #expect(response.header("WWW-Authenticate") == "Bearer")
         }
-        let authorized = try await guarded.post("/v1/pairwise", "{}", headers: [("Authorization", "Bearer s3cret")])
+        let authorized = await guarded.post("/v1/pairwise", "{}", headers: [("Authorization", "Bearer s3cret")])
         try expectError(authorized, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "responses")
-        for path in ["/health", "/ready"] {
-            #expect(try await guarded.send("GET", path).status == 200, "\(path) needs no key")
+        for path in ["/health", "/ready", "/metrics"] {
+            #expect(await guarded.send("GET", path).status == 200, "\(path) needs no key")
         }
-        try await guarded.stop()
     }
 
     @Test func unknownPathsAndMethods() async throws {
-        let server = try await APIFixture.server()
-        let missing = try await server.send("GET", "/v1/nothing")
+        let server = InMemoryAPI()
+        let missing = await server.send("GET", "/v1/nothing")
         #expect(missing.status == 404)
         #expect(try JSONValue.parse(missing.body)["error"]?["type"]?.string == "not_found")
-        let wrongMethod = try await server.send("GET", "/v1/pairwise")
+        let wrongMethod = await server.send("GET", "/v1/pairwise")
         #expect(wrongMethod.status == 405 && wrongMethod.header("Allow") == "OPTIONS, POST")
         #expect(try JSONValue.parse(wrongMethod.body)["error"]?["type"]?.string == "method_not_allowed")
         let validator = try #require(APIFixture.validator)
         #expect(validator.validate(try JSONValue.parse(wrongMethod.body), .object(["$ref": .string("#/components/schemas/Error")])).isEmpty)
+    }
+
+    /// openapi.json's `Error.type` enum and the README's table list exactly the catalogue.
+    @Test func theCatalogueIsDocumented() throws {
+        let spec = try JSONValue.parse(APIFixture.specBytes)
+        let documented = spec["components"]?["schemas"]?["Error"]?["properties"]?["error"]?["properties"]?["type"]?["enum"]?
+            .array?.compactMap(\.string) ?? []
+        #expect(Set(documented) == Set(ErrorCode.allCases.map(\.rawValue)), "openapi.json Error.type vs ErrorCode")
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for code in ErrorCode.allCases {
+            #expect(readme.contains("| \(code.status) | `\(code.rawValue)` |"), "README lacks \(code.status) \(code.rawValue)")
+        }
+        let types = ErrorCode.allCases.map(\.rawValue)
+        #expect(Set(types).count == types.count, "each type names one error")
     }
 }

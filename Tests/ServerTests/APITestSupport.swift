@@ -29,7 +29,7 @@ enum APIFixture {
         }
         return try await Scorer.load(modelPath: modelPath, configuration: engine)
     }
-    private static let sharedServer = Task { () throws -> APIServer in try APIServer(scorer: try await sharedScorer.value) }
+    private static let sharedServer = Task { () throws -> APIServer in try APIServer(service: try await sharedScorer.value) }
 
     static func scorer() async throws -> Scorer { try await sharedScorer.value }
     /// The suite's server (default limits, no API key); never stopped, it lives as long as the test process.
@@ -40,24 +40,34 @@ enum APIFixture {
     static let validator: SchemaValidator? = (try? JSONValue.parse(specBytes)).map(SchemaValidator.init)
 }
 
-/// A real HTTPServer with the scoring API on 127.0.0.1 and an ephemeral port.
+/// The application as `longrm serve` wires it, on 127.0.0.1 and an ephemeral port, with no signal handlers and
+/// a quiet log; `configure` adjusts the rest.
+func testConfiguration(_ configure: (inout AppConfiguration) -> Void = { _ in }) -> AppConfiguration {
+    var config = AppConfiguration()
+    config.server.host = "127.0.0.1"
+    config.server.port = 0
+    config.server.handleSignals = false
+    config.server.lingerTimeout = .milliseconds(500)
+    config.api.openAPIDocument = APIFixture.specBytes
+    config.accessLog = false
+    configure(&config)
+    return config
+}
+
+/// The application (`Application`, the same wiring as `longrm serve`) behind a real socket.
 final class APIServer: Sendable {
-    let server: HTTPServer
+    let app: Application
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(scorer: Scorer, _ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
-        var config = ServerConfiguration(host: "127.0.0.1", port: 0)
-        config.handleSignals = false
-        config.lingerTimeout = .milliseconds(500)
-        configure(&config)
-        var router = Router()
-        ScoringAPI(scorer: scorer, openAPIDocument: APIFixture.specBytes).register(into: &router)
+    var server: HTTPServer { app.server }
+
+    init(service: any ScoringService, _ configure: (inout AppConfiguration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test.api")
         logger.logLevel = .warning
-        server = HTTPServer(configuration: config, router: router, logger: logger)
-        port = try server.bind()
-        task = Task { [server] in try await server.run() }
+        app = Application(configuration: testConfiguration(configure), service: service, logger: logger)
+        port = try app.server.bind()
+        task = Task { [app] in try await app.server.run() }
     }
 
     /// Shuts down and waits (bounded) for `run()` to return.
@@ -199,4 +209,36 @@ func fillerContext(words: Int, seed: Int, fact: String? = nil) -> String {
 /// JSON string literal for `s`.
 func jsonString(_ s: String) -> String {
     String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+}
+
+/// The application in memory, on a fake engine: requests go through the API key check, the router and the
+/// handlers exactly as from a socket, in microseconds.
+struct InMemoryAPI {
+    let app: Application
+    let fake: FakeScoringService
+
+    init(fake: FakeScoringService = FakeScoringService(), _ configure: (inout AppConfiguration) -> Void = { _ in }) {
+        self.fake = fake
+        app = Application(configuration: testConfiguration(configure), service: fake)
+    }
+
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async -> RawResponse {
+        var fields = HTTPHeaders(headers)
+        if let body {
+            fields.add(name: "Content-Type", value: "application/json")
+            fields.add(name: "Content-Length", value: String(body.count))
+        }
+        let request = HTTPRequest(method: method, target: path, version: .http11, headers: fields, body: body ?? [])
+        let response = await app.respond(to: request)
+        return RawResponse(status: response.status, headers: response.headers.fields.map { ($0.0, $0.1) },
+                           body: method == "HEAD" ? [] : response.body)
+    }
+
+    func post(_ path: String, _ json: String, headers: [(String, String)] = []) async -> RawResponse {
+        await send("POST", path, body: Array(json.utf8), headers: headers)
+    }
+
+    func post(_ path: String, object: [String: Any]) async throws -> RawResponse {
+        await send("POST", path, body: Array(try JSONSerialization.data(withJSONObject: object)))
+    }
 }

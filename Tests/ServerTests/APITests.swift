@@ -3,8 +3,8 @@ import Scoring
 import Server
 import Testing
 
-/// The scoring API against a live server with the real default model: every endpoint's happy path, each
-/// response checked against openapi.json, and rewards compared with `longrm score` on the same body.
+/// The scoring API against a live server with the real default model: every endpoint's happy path end to
+/// end, each response checked against openapi.json, and rewards compared with `longrm score` on the same body.
 @Suite("Scoring API: endpoints", .serialized)
 struct APITests {
     static let lockerContext = fillerContext(words: 230, seed: 1, fact: "The access code for locker 17 is 4821.")
@@ -102,14 +102,6 @@ struct APITests {
         #expect(rewards[0] > rewards[1], "\(rewards)")
     }
 
-    @Test func getRewardWithAnEmptyListIs200WithEmptyArrays() async throws {
-        let server = try await APIFixture.server()
-        let response = try await server.post("/get_reward", #"{"query":[]}"#)
-        #expect(response.status == 200, "OpenRLHF retries every non-200: \(response.text)")
-        let json = try expectConforms(response, "POST", "/get_reward")
-        #expect(json["rewards"] == .array([]) && json["scores"] == .array([]))
-    }
-
     @Test func groundedAnswerIsPreferredThroughPairwiseAndGetReward() async throws {
         let server = try await APIFixture.server()
         // Both orders, so a position bias cannot pass for grounding.
@@ -161,30 +153,56 @@ struct APITests {
         #expect(model["kv"]?["largest_context"]?.int == 2048)
         #expect((model["kv"]?["contexts_per_worker"]?.int ?? 0) >= 2)
     }
+}
 
-    @Test func readyHealthAndTheOpenAPIDocument() async throws {
+/// Errors that only the engine can find (the planner's checks, the window, the deadline), end to end.
+@Suite("Scoring API: engine errors", .serialized)
+struct APIEngineErrorTests {
+    static let pair = #""prompt":"Say hi.","responses":["hi","hello"]"#
+
+    @Test func thePlannersChecksNameTheirField() async throws {
         let server = try await APIFixture.server()
-        let ready = try await server.send("GET", "/ready")
-        #expect(ready.status == 200)
-        #expect(try expectConforms(ready, "GET", "/ready")["status"]?.string == "ready")
-
-        let health = try await server.send("GET", "/health")
-        #expect(health.status == 200)
-        #expect(try expectConforms(health, "GET", "/health")["status"]?.string == "ok")
-
-        let document = try await server.send("GET", "/openapi.json")
-        #expect(document.status == 200)
-        try expectConforms(document, "GET", "/openapi.json")
-        #expect(!APIFixture.specBytes.isEmpty && document.body == APIFixture.specBytes, "/openapi.json must serve the file byte for byte")
+        let cases: [(String, String, String, String)] = [
+            ("/v1/pairwise", #"{"context":"","prompt":"","responses":["a","b"]}"#, "prompt", "bad_request"),
+            ("/v1/pairwise", #"{"messages":[{"role":"","content":"q"}],"responses":["a","b"]}"#, "messages[0].role", "bad_request"),
+            ("/v1/pairwise", #"{"prompt":"q","responses":["fine",""]}"#, "responses[1]", "bad_request"),
+            ("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#, "items[1]", "bad_request"),
+            ("/v1/pairwise", "{\(Self.pair),\"method\":\"judge\",\"normalize\":\"mean\"}", "normalize", "bad_request"),
+            ("/v1/pairwise", "{\(Self.pair),\"method\":\"classifier\"}", "method", "unsupported_method"),
+        ]
+        for (path, body, field, type) in cases {
+            try expectError(try await server.post(path, body), "POST", path, status: 400, type: type, field: field)
+        }
     }
 
-    @Test func requestIdIsEchoedOrGenerated() async throws {
+    @Test func contextLongerThanTheWindowIsRefusedUnlessTruncatedInTheMiddle() async throws {
         let server = try await APIFixture.server()
-        let echoed = try await server.send("GET", "/v1/models", headers: [("X-Request-Id", "trace-42")])
-        #expect(echoed.header("X-Request-Id") == "trace-42")
-        let generated = try await server.send("GET", "/v1/models")
-        #expect(generated.header("X-Request-Id")?.isEmpty == false)
-        let tooLong = try await server.send("GET", "/v1/models", headers: [("X-Request-Id", String(repeating: "a", count: 200))])
-        #expect(tooLong.header("X-Request-Id").map { $0.count <= 128 } == true, "an id over 128 characters is replaced")
+        let context = fillerContext(words: 2600, seed: 3, fact: "The access code for locker 17 is 4821.")
+        var body: [String: Any] = [
+            "context": context, "prompt": "What is the access code for locker 17?", "responses": ["4821", "5930"],
+        ]
+        let refused = try await server.post("/v1/pairwise", object: body)
+        try expectError(refused, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
+                        messageContains: "middle")
+
+        body["truncation"] = "middle"
+        let truncated = try await server.post("/v1/pairwise", object: body)
+        #expect(truncated.status == 200, "\(truncated.text)")
+        let json = try expectConforms(truncated, "POST", "/v1/pairwise")
+        let removed = try #require(json["usage"]?["truncated_tokens"]?.int)
+        #expect(removed > 0)
+        let promptTokens = try #require(json["usage"]?["prompt_tokens"]?.int)
+        let longest = try #require(json["usage"]?["response_tokens"]?.array).compactMap { $0.int }.max() ?? 0
+        #expect(promptTokens + longest <= 2048, "truncated input must fit the 2048-token window")
+    }
+
+    @Test func deadlineThatPassesGives504() async throws {
+        let server = try await APIFixture.server()
+        // A context nobody has cached, so scoring takes far longer than the 1 ms deadline.
+        let context = "Report \(UUID().uuidString). " + fillerContext(words: 1200, seed: 5)
+        let response = try await server.post("/v1/best-of-n", object: [
+            "context": context, "prompt": "Summarise.", "responses": ["A report.", "Nothing."], "timeout_ms": 1,
+        ])
+        try expectError(response, "POST", "/v1/best-of-n", status: 504, type: "deadline_exceeded", field: nil)
     }
 }

@@ -13,7 +13,7 @@ import Testing
             throw TestFailure(description: "test model missing at \(path): run `make setup` (scripts/setup.sh) first")
         }
         let configuration = EngineConfiguration(contextSize: 1024, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
-        return try APIServer(scorer: try await Scorer.load(modelPath: path, configuration: configuration))
+        return try APIServer(service: try await Scorer.load(modelPath: path, configuration: configuration))
     }
 
     static let body = """

@@ -21,7 +21,7 @@ struct GetRewardQueryTests {
     static let deterministic = Task { () throws -> APIServer in
         var engine = APIFixture.engine
         engine.cacheSlots = 2
-        return try APIServer(scorer: try await Scorer.load(modelPath: APIFixture.modelPath, configuration: engine))
+        return try APIServer(service: try await Scorer.load(modelPath: APIFixture.modelPath, configuration: engine))
     }
 
     @Test func queryOnlyRewardsEqualQueryPlusPromptsBitForBit() async throws {

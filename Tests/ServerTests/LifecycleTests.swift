@@ -11,7 +11,7 @@ struct LifecycleTests {
         try await client.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         let response = try await client.readResponse()
         #expect(response.status == 408)
-        #expect(try decodeError(response.body).error.type == "timeout")
+        #expect(try decodeError(response.body).error.type == "request_timeout")
         #expect(try await client.readEndOfStream())
         #expect(await eventually { t.server.openConnections == 0 })
         try await t.stop()
@@ -64,7 +64,7 @@ struct LifecycleTests {
         let refused = try await extra.readResponse()
         #expect(refused.status == 503)
         #expect(refused.header("Connection") == "close" && refused.header("Retry-After") == "1")
-        #expect(try decodeError(refused.body).error.type == "overloaded")
+        #expect(try decodeError(refused.body).error.type == "too_many_connections")
         #expect(try await extra.readEndOfStream())
         // The held connections still work.
         try await held[0].send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -131,6 +131,25 @@ struct LifecycleTests {
         t.gate.release()
         #expect(try await busy.readResponse().status == 200)
         try await t.finished(within: .seconds(10))
+    }
+
+    /// Also after an earlier server in this process watched (and stopped watching) the same signals.
+    @Test func sighupStopsAtOnceAndCancelsTheRequestInFlight() async throws {
+        let t = try TestServer {
+            $0.handleSignals = true
+            $0.drainTimeout = .seconds(30)
+        }
+        let busy = try await RawClient.connect(t.port)
+        try await busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try await busy.readResponse().status == 200)
+        #expect(await eventually { t.gate.started == 1 })
+        let sent = ContinuousClock.now
+        kill(getpid(), SIGHUP)
+        // Well inside the 30 s drain: SIGHUP does not wait for the request, it cancels it.
+        try await t.finished(within: .seconds(10))
+        #expect(ContinuousClock.now - sent < .seconds(10))
+        #expect(await eventually { t.gate.cancelled == 1 }, "the handler in flight is cancelled")
+        #expect(t.gate.completed == 0)
     }
 
     @Test func localhostAndEphemeralPortsWork() async throws {

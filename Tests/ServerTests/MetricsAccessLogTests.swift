@@ -34,9 +34,10 @@ struct MetricsAccessLogTests {
     @Test func oneAccessLinePerRequestWithoutBodyOrKey() async throws {
         let t = try ObservedServer(format: .json, apiKey: "key-must-not-leak")
         let auth = ["-H", "Authorization: Bearer key-must-not-leak"]
-        let body = #"{"secret_body_marker":1}"#
-        _ = try await curl(auth + ["-s", "-o", "/dev/null", "-H", "X-Request-Id: rid-1", "-d", body, "\(t.base)/v1/score?token=q-must-not-leak"])
-        _ = try await curl(["-s", "-o", "/dev/null", "-H", "X-Request-Id: rid-2", "-d", body, "\(t.base)/v1/score"])
+        let body = #"{"prompt":"secret_body_marker","responses":["a","b"]}"#
+        let first = try await curl(auth + ["-s", "-o", "/dev/null", "-w", "%{size_download}", "-H", "X-Request-Id: rid-1", "-d", body,
+                                           "\(t.base)/v1/best-of-n?token=q-must-not-leak"])
+        _ = try await curl(["-s", "-o", "/dev/null", "-H", "X-Request-Id: rid-2", "-d", body, "\(t.base)/v1/best-of-n"])
         _ = try await curl(auth + ["-s", "-o", "/dev/null", "-H", "X-Request-Id: rid-3", "\(t.base)/nowhere"])
         try await t.stop()
 
@@ -46,13 +47,13 @@ struct MetricsAccessLogTests {
         #expect(objects.map { $0["request_id"] as? String } == ["rid-1", "rid-2", "rid-3"])
         #expect(objects.map { $0["status"] as? Int } == [200, 401, 404])
         #expect(objects.allSatisfy { $0["msg"] as? String == "request" && $0["logger"] as? String == "longrm.access" })
-        #expect(objects[0]["path"] as? String == "/v1/score")
+        #expect(objects[0]["path"] as? String == "/v1/best-of-n")
         #expect(objects[0]["method"] as? String == "POST")
         #expect(objects[0]["req_bytes"] as? Int == body.utf8.count)
-        #expect(objects[0]["bytes"] as? Int == #"{"n":24}"#.utf8.count)
-        #expect(objects[0]["compute_ms"] as? Double == 250)
-        #expect(objects[0]["queue_ms"] as? Double == 1.5)
-        #expect(objects[0]["context_key"] as? String == "ctx-abc")
+        #expect(objects[0]["bytes"] as? Int == Int(first.stdout))
+        #expect(objects[0]["compute_ms"] as? Double == FakeScoringService.computeMs)
+        #expect(objects[0]["queue_ms"] as? Double == FakeScoringService.queueMs)
+        #expect(objects[0]["context_key"] as? String == FakeScoringService.contextKey)
         #expect((objects[0]["duration_ms"] as? Double ?? -1) >= 0)
         #expect((objects[0]["remote"] as? String)?.hasPrefix("127.0.0.1:") == true)
         #expect(objects[1]["compute_ms"] == nil)

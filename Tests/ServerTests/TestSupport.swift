@@ -47,7 +47,7 @@ final class Gate: Sendable {
                     try await Task.sleep(for: .milliseconds(5))
                 } catch {
                     state.withLock { $0.cancelled += 1 }
-                    return .error(status: 499, message: "cancelled")
+                    return .error(APIError(.cancelled, "cancelled"))
                 }
             }
             state.withLock { $0.completed += 1 }

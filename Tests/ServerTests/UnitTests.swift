@@ -1,6 +1,7 @@
 import Foundation
 import HTTPParser
 @testable import Server
+import Scoring
 import Testing
 
 @Suite("Router, auth and helpers")
@@ -43,12 +44,14 @@ struct UnitTests {
     }
 
     @Test func errorJSONEncodesTypeMessageAndOptionalField() throws {
-        let response = HTTPResponse.error(status: 400, message: "bad \"x\"", field: "responses")
+        let response = HTTPResponse.error(.badRequest("bad \"x\"", field: FieldPath("responses").index(3).key("text")))
+        #expect(response.status == 400)
         #expect(response.headers["Content-Type"] == "application/json")
         let decoded = try decodeError(response.body)
-        #expect(decoded == ErrorBody(type: "bad_request", message: "bad \"x\"", field: "responses"))
-        let noField = String(decoding: HTTPResponse.error(status: 503, message: "busy").body, as: UTF8.self)
-        #expect(noField == #"{"error":{"message":"busy","type":"overloaded"}}"#)
+        #expect(decoded == ErrorBody(type: "bad_request", message: "bad \"x\"", field: "responses[3].text"))
+        let full = HTTPResponse.error(APIError(.queueFull, "busy", retryAfterSeconds: 2))
+        #expect(full.status == 429 && full.headers["Retry-After"] == "2")
+        #expect(String(decoding: full.body, as: UTF8.self) == #"{"error":{"message":"busy","type":"queue_full"}}"#)
         #expect(APIError(HTTPParseError.bodyTooLarge(limit: 5)).type == "payload_too_large")
         #expect(APIError(HTTPParseError.lengthRequired).status == 411)
     }

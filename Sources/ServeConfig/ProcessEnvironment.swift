@@ -1,0 +1,5 @@
+import Foundation
+
+public enum ProcessEnvironment {
+    public static var values: [String: String] { ProcessInfo.processInfo.environment }
+}

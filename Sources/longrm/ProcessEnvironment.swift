@@ -1,5 +1,0 @@
-import Foundation
-
-enum ProcessEnvironment {
-    static var values: [String: String] { ProcessInfo.processInfo.environment }
-}
