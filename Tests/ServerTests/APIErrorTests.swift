@@ -135,7 +135,7 @@ struct APIErrorTests {
         ]
         let bodies = [
             "/v1/pairwise": "{\(Self.pair)}", "/v1/best-of-n": "{\(Self.pair)}",
-            "/v1/score": #"{"items":[{"prompt":"q","response":"a"}]}"#, "/get_reward": #"{"query":["a"]}"#,
+            "/v1/score": #"{"items":[{"prompt":"q","response":"a"}]}"#, "/get_reward": #"{"query":["q a"],"prompts":["q"]}"#,
         ]
         let server = InMemoryAPI()
         for (error, status, type, field) in cases {
@@ -160,7 +160,7 @@ struct APIErrorTests {
                       {"prompt":"r","response":"c"}]}
             """)
         try expectError(response, "POST", "/v1/score", status: 400, type: "bad_request", field: "items[2]")
-        let query = await server.post("/get_reward", #"{"query":["x y","z"],"prompts":["x","x"]}"#)
+        let query = await server.post("/get_reward", #"{"query":["x y","x z"],"prompts":["x","x"]}"#)
         #expect(query.status == 200, "\(query.text)")
     }
 
