@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 source "$LONGRM_CACHE/env.sh"
-export LONGRM_DEFAULT_MODEL LLAMA_TOOLS LLAMA_PREFIX LONGRM_TEST_MODELS
+export LONGRM_DEFAULT_MODEL LLAMA_TOOLS LLAMA_PREFIX LONGRM_TEST_MODELS LLAMA_CPU_FLAVOR
 swift build --build-tests
 swift test --skip-build --parallel --num-workers 2 2>&1 | tee /tmp/longrm-swift-test.log | tail -n 60
 status=${PIPESTATUS[0]}

@@ -3,7 +3,7 @@
 # AVX-512, Intel Xeons with AMX enabled or only listed), and on this host: the tag must be the variant ggml
 # would score highest, and AMX only when the kernel grants it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cpu_flavor.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 PASSED=0 FAILED=0

@@ -108,10 +108,12 @@ struct ModelsResponseBody: Encodable {
         var defaultMethod: String
         var classifierLabels: [String]
         var chatTemplate: Bool
+        var cpuVariant: String
         enum CodingKeys: String, CodingKey {
             case id, object, methods
             case contextWindow = "context_window", trainedContext = "trained_context"
             case defaultMethod = "default_method", classifierLabels = "classifier_labels", chatTemplate = "chat_template"
+            case cpuVariant = "cpu_variant"
         }
     }
     var object = "list"

@@ -117,7 +117,8 @@ public struct ScoringAPI: Sendable {
         return ModelsResponseBody(data: [.init(
             id: model.name, contextWindow: scorer.window, trainedContext: model.trainedContext,
             methods: scorer.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
-            classifierLabels: model.classifierLabels, chatTemplate: model.chatTemplate != nil)])
+            classifierLabels: model.classifierLabels, chatTemplate: model.chatTemplate != nil,
+            cpuVariant: model.cpuVariant.name)])
     }
 
     func ready() -> HTTPResponse {
