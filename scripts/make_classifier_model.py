@@ -12,6 +12,11 @@ Usage:
       A tiny causal reranker (qwen3 architecture, SentencePiece-style tokenizer with byte fallback,
       2 layers, 32 dims, 160 KB). Scores at the LAST token, the KV cache works (prefix sharing); llama.cpp
       applies a softmax over the labels for qwen3, so it needs at least two labels.
+  python3 scripts/make_classifier_model.py --tiny-head OUT.gguf [--labels a,b,c] [--seed N] [--bad-head]
+      The same tiny causal body without llama.cpp's rank pooling: a sequence-classification head in
+      `longrm.head.*` metadata (K x n_embd weights, a bias, label names, the step separator "<step>"),
+      as scripts/convert-rm.sh writes for converted reward models. --bad-head writes a head one column
+      too wide, which the server must refuse at load.
   python3 scripts/make_classifier_model.py --from BASE.gguf OUT.gguf [--labels good] [--seed N]
       BASE must be a gemma3 GGUF (e.g. gemma-3-270m-q4_k_m.gguf). llama.cpp's `gemma3` architecture
       cannot carry a classifier head (see docs/CLASSIFIER_MODEL.md), so OUT re-labels the same weights
@@ -185,8 +190,9 @@ def spm_vocab() -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(t) for t in types]
 
 
-def make_tiny_causal(out: Path, labels: list[str], seed: int) -> None:
-    if len(labels) < 2:
+def make_tiny_causal(out: Path, labels: list[str], seed: int, head_in_metadata: bool = False,
+                     bad_head: bool = False) -> None:
+    if len(labels) < 2 and not head_in_metadata:
         sys.exit("--tiny-causal needs at least two labels: llama.cpp applies a softmax over a qwen3 "
                  "head, so a single label always scores 1.0")
     rng = np.random.default_rng(seed)
@@ -212,8 +218,12 @@ def make_tiny_causal(out: Path, labels: list[str], seed: int) -> None:
     w.add_value_length(head_dim)
     w.add_rope_freq_base(CAUSAL_ROPE_BASE)
     w.add_layer_norm_rms_eps(CAUSAL_NORM_EPS)
-    w.add_pooling_type(gguf.PoolingType.RANK)
-    w.add_classifier_output_labels(labels)
+    if head_in_metadata:
+        tokens, scores, types = tokens + ["<step>"], scores + [0.0], types + [int(gguf.TokenType.CONTROL)]
+        n_vocab = len(tokens)
+    else:
+        w.add_pooling_type(gguf.PoolingType.RANK)
+        w.add_classifier_output_labels(labels)
 
     w.add_tokenizer_model("llama")
     w.add_tokenizer_pre("default")
@@ -242,8 +252,17 @@ def make_tiny_causal(out: Path, labels: list[str], seed: int) -> None:
         w.add_tensor(p + "ffn_gate.weight", normal(ff, d, std=inv))
         w.add_tensor(p + "ffn_up.weight", normal(ff, d, std=inv))
         w.add_tensor(p + "ffn_down.weight", normal(d, ff, std=1.0 / np.sqrt(ff)))
-    # softmax(cls_out.weight . RMSNorm(h_last)): no bias tensor exists for qwen3's head
-    w.add_tensor("cls.output.weight", normal(len(labels), d, std=inv))
+    if head_in_metadata:
+        # What scripts/convert-rm.sh writes: score.weight (K x hidden, row-major f32) and its bias as metadata.
+        width = d + 1 if bad_head else d
+        w.add_array("longrm.head.weight", [float(x) for x in normal(len(labels), width, std=inv).ravel()])
+        w.add_array("longrm.head.bias", [float(x) for x in normal(len(labels), std=0.1)])
+        w.add_array("longrm.head.labels", labels)
+        w.add_string("longrm.head.source_architecture", "Qwen3ForSequenceClassification")
+        w.add_string("longrm.head.step_separator", "<step>")
+    else:
+        # softmax(cls_out.weight . RMSNorm(h_last)): no bias tensor exists for qwen3's head
+        w.add_tensor("cls.output.weight", normal(len(labels), d, std=inv))
     write(w)
 
 
@@ -310,21 +329,25 @@ def main() -> int:
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--tiny", metavar="OUT", type=Path, help="write the tiny BERT test model to OUT")
     mode.add_argument("--tiny-causal", metavar="OUT", type=Path, help="write the tiny causal (qwen3) model to OUT")
+    mode.add_argument("--tiny-head", metavar="OUT", type=Path,
+                      help="write the tiny causal model with a head in longrm.head.* metadata to OUT")
     mode.add_argument("--from", dest="base", metavar="BASE", type=Path, help="gemma3 GGUF to add a head to")
     ap.add_argument("out", nargs="?", type=Path, help="output path (with --from)")
     ap.add_argument("--labels", default=None,
                     help="comma-separated class labels, one score each "
                          "(default: reward for --tiny, yes,no for --tiny-causal, good for --from)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--bad-head", action="store_true", help="with --tiny-head: a head one column too wide")
     args = ap.parse_args()
 
-    tiny_out = args.tiny if args.tiny is not None else args.tiny_causal
+    tiny_out = next((p for p in (args.tiny, args.tiny_causal, args.tiny_head) if p is not None), None)
     if tiny_out is not None and args.out is not None:
         ap.error("--tiny/--tiny-causal take their output path as their own argument")
     if args.base is not None and args.out is None:
         ap.error("--from BASE needs an output path")
-    default_label = {"tiny": "reward", "causal": "yes,no", "from": "good"}[
-        "tiny" if args.tiny is not None else "causal" if args.tiny_causal is not None else "from"]
+    kind = ("tiny" if args.tiny is not None else "causal" if args.tiny_causal is not None
+            else "head" if args.tiny_head is not None else "from")
+    default_label = {"tiny": "reward", "causal": "yes,no", "head": "helpful,correct,safe", "from": "good"}[kind]
     labels = [s.strip() for s in (args.labels or default_label).split(",") if s.strip()]
     if not labels:
         ap.error("--labels needs at least one label")
@@ -336,6 +359,8 @@ def main() -> int:
         make_tiny(out, labels, args.seed)
     elif args.tiny_causal is not None:
         make_tiny_causal(out, labels, args.seed)
+    elif args.tiny_head is not None:
+        make_tiny_causal(out, labels, args.seed, head_in_metadata=True, bad_head=args.bad_head)
     else:
         make_from(args.base, out, labels, args.seed)
     dt = time.perf_counter() - t0

@@ -146,14 +146,16 @@ CURRENT_STEP="classifier test models"
 # Tiny seeded GGUF classifiers (scripts/make_classifier_model.py) so the classifier path is tested fast.
 VENV="$CACHE/venv"
 TEST_MODELS="$CACHE/test-models"
-if [[ ! -f "$TEST_MODELS/.stamp-v1" ]]; then
+if [[ ! -f "$TEST_MODELS/.stamp-v2" ]]; then
   step "generating the tiny classifier test models"
   [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" || fail "python3 -m venv failed: install python3-venv"
   "$VENV/bin/python" -m pip install --quiet gguf==0.19.0 numpy==2.4.6 || fail "pip install gguf numpy failed: is PyPI reachable?"
   mkdir -p "$TEST_MODELS"
   "$VENV/bin/python" scripts/make_classifier_model.py --tiny "$TEST_MODELS/tiny-bert-cls.gguf" >/dev/null
   "$VENV/bin/python" scripts/make_classifier_model.py --tiny-causal "$TEST_MODELS/tiny-causal-cls.gguf" >/dev/null
-  touch "$TEST_MODELS/.stamp-v1"
+  "$VENV/bin/python" scripts/make_classifier_model.py --tiny-head "$TEST_MODELS/tiny-head-cls.gguf" >/dev/null
+  "$VENV/bin/python" scripts/make_classifier_model.py --tiny-head "$TEST_MODELS/tiny-head-bad.gguf" --bad-head >/dev/null
+  touch "$TEST_MODELS/.stamp-v2"
 fi
 
 # One file the Makefile, the scripts and Package.swift read, so the paths live in one place: <cache>/env.sh

@@ -28,6 +28,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var sharePrefix: Bool = true
     /// Layers offloaded to a GPU backend (-1 = all). 0 on CPU-only builds.
     public var gpuLayers: Int = 0
+    /// Which classifier label is the scalar reward: a label name or an index; nil = the first label.
+    public var rewardLabel: String? = nil
 
     public init(contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
                 cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,
@@ -43,6 +45,15 @@ public struct EngineConfiguration: Sendable, Equatable {
     func window(for model: Model) -> Int {
         let requested = contextSize > 0 ? contextSize : max(model.trainedContext, 512)
         return model.isCausal ? requested : min(requested, batchSize)
+    }
+
+    /// The index of the scalar reward among the model's classifier labels.
+    func rewardLabelIndex(labels: [String]) throws(ScoringError) -> Int {
+        guard let rewardLabel else { return 0 }
+        if let index = labels.firstIndex(of: rewardLabel) { return index }
+        if let index = Int(rewardLabel), labels.indices.contains(index) { return index }
+        let known = labels.isEmpty ? "the model has no classifier labels" : "labels: \(labels.joined(separator: ", "))"
+        throw .invalidRequest(field: "reward-label", reason: "\"\(rewardLabel)\" is neither a label nor a label index (\(known))")
     }
 
     func validated() throws(ScoringError) -> EngineConfiguration {

@@ -9,7 +9,8 @@ struct JobPlan: Sendable, Equatable {
         JobPlan(groups: groups.map { group in
             let prefix = group.prefix
             return GroupPlan(levels: [], suffixes: group.suffixes.map {
-                SuffixPlan(tokens: prefix + $0.tokens, output: $0.output, scoredFrom: $0.scoredFrom + prefix.count)
+                SuffixPlan(tokens: prefix + $0.tokens, output: $0.output.shifted(by: prefix.count),
+                           scoredFrom: $0.scoredFrom + prefix.count)
             })
         })
     }
@@ -40,6 +41,15 @@ enum OutputKind: Sendable, Equatable {
     case verdict([Int32])
     /// The classifier head's outputs (rank pooling) for the whole sequence.
     case pooled
+    /// The model's `ScoreHead` applied to the final-norm hidden state at these suffix positions (ascending):
+    /// K logits per position, concatenated in position order.
+    case head(positions: [Int])
+
+    /// The same output for a suffix that now carries `offset` more tokens in front (prefix sharing off).
+    func shifted(by offset: Int) -> OutputKind {
+        if case .head(let positions) = self { return .head(positions: positions.map { $0 + offset }) }
+        return self
+    }
 }
 
 /// Per suffix, in plan order: log-probabilities, verdict log-probabilities or classifier outputs.

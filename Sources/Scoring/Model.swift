@@ -12,6 +12,11 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     public let vocabularySize: Int
     public let classifierOutputs: Int
     public let classifierLabels: [String]
+    /// A sequence-classification head applied to hidden states in Swift (converted reward models); nil for models
+    /// whose head llama.cpp applies itself (rank pooling) and for models without one.
+    public let head: ScoreHead?
+    /// The step separator's token, when the head names one (process reward models).
+    let stepSeparatorToken: Int32?
     public let chatTemplate: String?
     /// Encoder-only models (BERT-like) attend both ways: their sequences cannot share a decoded prefix.
     public let isCausal: Bool
@@ -44,9 +49,22 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         let arch = Model.metadata(model, "general.architecture") ?? ""
         let hasHead = Model.metadata(model, "\(arch).pooling_type") == "4"
             || Model.metadata(model, "\(arch).classifier.output_labels") != nil
-        classifierOutputs = hasHead ? Int(llama_model_n_cls_out(model)) : 0
-        classifierLabels = (0..<UInt32(hasHead ? Int(llama_model_n_cls_out(model)) : 0)).map { i in
-            llama_model_cls_label(model, i).map { String(cString: $0) } ?? "score_\(i)"
+        let head: ScoreHead?
+        do throws(ScoringError) {
+            head = try HeadMetadata.read(path: path, hiddenSize: Int(llama_model_n_embd_out(model)))
+        } catch {
+            llama_model_free(model)
+            throw error
+        }
+        self.head = head
+        if let head {
+            classifierOutputs = head.labels.count
+            classifierLabels = head.labels
+        } else {
+            classifierOutputs = hasHead ? Int(llama_model_n_cls_out(model)) : 0
+            classifierLabels = (0..<UInt32(hasHead ? Int(llama_model_n_cls_out(model)) : 0)).map { i in
+                llama_model_cls_label(model, i).map { String(cString: $0) } ?? "score_\(i)"
+            }
         }
         chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
         isCausal = Model.hasCausalAttention(model)
@@ -68,7 +86,23 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
             startTokens = addsBOS && bos >= 0 ? [bos] : []
             endTokens = []
         }
+        let separatorTokens = head?.stepSeparator.map { Model.specialTokens($0, vocab: vocab) }
+        stepSeparatorToken = separatorTokens?.count == 1 ? separatorTokens?[0] : nil
         loadSeconds = Date().timeIntervalSince(started)
+        // Thrown after every property is set, so deinit frees the model.
+        if head != nil && !isCausal {
+            throw .modelLoadFailed("\(path): a classifier head in longrm.head.* needs a causal model, not an encoder")
+        }
+        if let separator = head?.stepSeparator, stepSeparatorToken == nil {
+            // One token, so that "the head at every separator" means one position per step.
+            throw .modelLoadFailed("\(path): step separator \"\(separator)\" is \(separatorTokens?.count ?? 0) tokens; it must be exactly one")
+        }
+    }
+
+    private static func specialTokens(_ text: String, vocab: OpaquePointer) -> [Int32] {
+        var tokens = [Int32](repeating: 0, count: 8)
+        let n = llama_tokenize(vocab, text, Int32(text.utf8.count), &tokens, 8, false, true)
+        return Array(tokens.prefix(Int(max(0, n))))
     }
 
     deinit { llama_model_free(pointer) }

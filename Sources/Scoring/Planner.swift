@@ -23,13 +23,17 @@ struct Planner {
         let responses = request.responses.map { response -> [Int32] in
             let text = PromptLayout.responseText(response, input: request.input, model: model)
             if case .raw = request.input { return tokenize([.template(text)]) }
-            return tokenize([.content(text)])
+            return tokenizeResponse(text)
         }
         if let empty = responses.firstIndex(where: \.isEmpty) {
             throw .invalidRequest(field: "responses[\(empty)]", reason: "must not be empty")
         }
         var truncated = 0
         let groups: [GroupPlan]
+        if model.head != nil && options.method != .classifier {
+            throw .unsupportedMethod(options.method, reason: "the loaded model \(model.name) is a sequence classifier "
+                                     + "(\(model.head?.sourceArchitecture ?? "")): its language-model head is untrained; use classifier")
+        }
         switch options.method {
         case .likelihood:
             var levels = layoutLevels(PromptLayout.levels(for: request.input, model: model))
@@ -44,6 +48,14 @@ struct Planner {
         case .classifier:
             guard model.classifierOutputs > 0 else {
                 throw .unsupportedMethod(.classifier, reason: "the loaded model \(model.name) has no classifier head (cls_out)")
+            }
+            if options.stepRewards && model.stepSeparatorToken == nil {
+                throw .invalidRequest(field: "step_rewards", reason: "the loaded model \(model.name) has no step separator "
+                                      + "(convert it with --step-separator, e.g. <extra_0>)")
+            }
+            if let head = model.head {
+                groups = [try headGroup(request, responses: responses, head: head, truncated: &truncated)]
+                break
             }
             var levels = layoutLevels(PromptLayout.levels(for: request.input, model: model))
             truncated = try fit(&levels, longestSuffix: (responses.map(\.count).max() ?? 0) + model.endTokens.count,
@@ -80,6 +92,38 @@ struct Planner {
         let key = ContextKey.of(groups[0].levels.isEmpty ? groups[0].suffixes.first?.tokens ?? [] : groups[0].prefix)
         return Planned(plan: JobPlan(groups: groups), responseTokens: responses.map(\.count), truncatedTokens: truncated,
                        contextKey: key, normalization: normalization)
+    }
+
+    /// A converted sequence classifier: the conversation up to the response is the shared prefix; each suffix is
+    /// the response plus the template's closing markup, scored where transformers pools (the last non-pad token)
+    /// and, for step rewards, at every step separator.
+    private func headGroup(_ request: ScoringRequest, responses: [[Int32]], head: ScoreHead,
+                           truncated: inout Int) throws(ScoringError) -> GroupPlan {
+        let separator = model.stepSeparatorToken
+        let layout = PromptLayout.classifierLayout(for: request.input, model: model)
+        var levels = layoutLevels(layout.levels)
+        let tail = tokenize([.template(layout.tail)])
+        let suffixes = responses.map { $0 + tail }
+        truncated = try fit(&levels, longestSuffix: suffixes.map(\.count).max() ?? 0, truncation: request.options.truncation)
+        return GroupPlan(levels: tokens(levels), suffixes: suffixes.map { tokens in
+            var positions: Set<Int> = [head.poolingIndex(in: tokens)]
+            if request.options.stepRewards, let separator {
+                positions.formUnion(tokens.indices.filter { tokens[$0] == separator })
+            }
+            return SuffixPlan(tokens: tokens, output: .head(positions: positions.sorted()))
+        })
+    }
+
+    /// User text is never parsed for special tokens, with one exception: a model's step separator (a special token
+    /// such as `<extra_0>` that process reward models are trained on) is recognised so steps can be scored.
+    private func tokenizeResponse(_ text: String) -> [Int32] {
+        guard let separator = model.stepSeparatorToken, let marker = model.head?.stepSeparator, text.contains(marker) else {
+            return tokenize([.content(text)])
+        }
+        let steps = text.components(separatedBy: marker)
+        return steps.enumerated().flatMap { i, step in
+            tokenize([.content(step)]) + (i < steps.count - 1 ? [separator] : [])
+        }
     }
 
     private func validate(_ request: ScoringRequest) throws(ScoringError) {

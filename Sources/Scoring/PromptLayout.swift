@@ -54,6 +54,39 @@ enum PromptLayout {
         }
     }
 
+    /// A sequence classifier reads the whole conversation, the response's closing markup included (transformers
+    /// applies the chat template to the messages plus the response as an assistant turn, then pools at the last
+    /// token). So the prefix is the render up to the assistant's content and `tail` is the template text after it
+    /// (e.g. `<|eot_id|>`, `<|im_end|>\n`), appended to every response. Without a chat template, or for raw
+    /// text, this is `levels(for:)` with no tail.
+    static func classifierLayout(for input: PromptInput, model: Model) -> (levels: [[Segment]], tail: String) {
+        guard model.chatTemplate != nil else { return (levels(for: input, model: model), "") }
+        let messages: [ChatMessage]
+        let override: [[Segment]]
+        switch input {
+        case .raw: return (levels(for: input, model: model), "")
+        case .messages(let given):
+            messages = given
+            override = given.map { [.content($0.content)] }
+        case .contextPrompt(let context, let prompt):
+            messages = [ChatMessage(role: "user", content: "Context:\n\(context)\n\nQuestion: \(prompt)")]
+            override = [[.scaffold("Context:\n"), .content(context), .scaffold("\n\nQuestion: "), .content(prompt)]]
+        }
+        let answerMark = "\u{1}LONGRM-ANSWER\u{1}"
+        let withAnswer = messages + [ChatMessage(role: "assistant", content: answerMark)]
+        let segments = templated(withAnswer, model: model, contentOverride: override + [[]], addAssistantHeader: false)
+        // Not in template text: llama.cpp does not know this template and the plain fallback was rendered.
+        guard let split = segments.firstIndex(where: { $0.kind == .template && $0.text.contains(answerMark) }) else {
+            return (levels(for: input, model: model), "")
+        }
+        // The placeholder was left in the template text: what precedes it is the prefix's end, what follows the tail.
+        let parts = segments[split].text.components(separatedBy: answerMark)
+        var prefix = Array(segments[..<split])
+        if !parts[0].isEmpty { prefix.append(.template(parts[0])) }
+        let tail = parts.dropFirst().joined() + segments[(split + 1)...].map(\.text).joined()
+        return ([prefix], tail)
+    }
+
     /// Responses follow a ":" in the plain layout, so they start with a space; chat templates and raw
     /// OpenRLHF queries end exactly where the response begins.
     static func responseText(_ response: String, input: PromptInput, model: Model) -> String {
@@ -134,16 +167,21 @@ enum PromptLayout {
 
     /// Renders through the chat template with placeholders in place of each message's content, then splits
     /// at the placeholders, so template markup is parsed for special tokens and user text is not.
-    private static func templated(_ messages: [ChatMessage], model: Model, contentOverride: [[Segment]]?) -> [Segment] {
-        let marks = messages.indices.map { "\u{1}LONGRM\($0)\u{1}" }
+    ///
+    /// A message whose override is empty keeps its content in the template text (the classifier's answer mark).
+    private static func templated(_ messages: [ChatMessage], model: Model, contentOverride: [[Segment]]?,
+                                  addAssistantHeader: Bool = true) -> [Segment] {
+        let marks = messages.indices.map { i in
+            contentOverride?[i].isEmpty == true ? messages[i].content : "\u{1}LONGRM\(i)\u{1}"
+        }
         let placeholders = zip(messages, marks).map { ChatMessage(role: $0.role, content: $1) }
-        guard let rendered = model.applyChatTemplate(placeholders, addAssistantHeader: true) else {
+        guard let rendered = model.applyChatTemplate(placeholders, addAssistantHeader: addAssistantHeader) else {
             return messages.flatMap { [.scaffold("\(roleLabel($0.role)): "), .content($0.content), .scaffold("\n\n")] }
                 + [.scaffold("Assistant:")]
         }
         var segments: [Segment] = []
         var rest = Substring(rendered)
-        for (i, mark) in marks.enumerated() {
+        for (i, mark) in marks.enumerated() where contentOverride?[i].isEmpty != true {
             guard let range = rest.range(of: mark) else { continue }
             segments.append(.template(String(rest[..<range.lowerBound])))
             segments += contentOverride?[i] ?? [.content(messages[i].content)]

@@ -7,12 +7,15 @@ public final class Scorer: Sendable {
     public let configuration: EngineConfiguration
     /// Tokens one sequence may hold: the most context + prompt + response a request may use.
     public let window: Int
+    /// The classifier label reported as `rewards` (the others are in `rewardVectors`).
+    public let rewardLabel: Int
     let pool: EnginePool
 
-    private init(model: Model, configuration: EngineConfiguration, pool: EnginePool) {
+    private init(model: Model, configuration: EngineConfiguration, rewardLabel: Int, pool: EnginePool) {
         self.model = model
         self.configuration = configuration
         window = configuration.window(for: model)
+        self.rewardLabel = rewardLabel
         self.pool = pool
     }
 
@@ -32,9 +35,10 @@ public final class Scorer: Sendable {
             }.start()
         }
         let model = try loaded.get()
+        let rewardLabel = try configuration.rewardLabelIndex(labels: model.classifierLabels)
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
-            return Scorer(model: model, configuration: configuration, pool: pool)
+            return Scorer(model: model, configuration: configuration, rewardLabel: rewardLabel, pool: pool)
         } catch let error as ScoringError {
             throw error
         } catch {
@@ -45,9 +49,10 @@ public final class Scorer: Sendable {
     public var methods: [ScoringMethod] {
         ScoringMethod.allCases.filter { method in
             switch method {
-            case .likelihood: return model.isCausal
+            // A converted sequence classifier has no trained language-model head: only its score head means anything.
+            case .likelihood: return model.isCausal && model.head == nil
             case .classifier: return model.classifierOutputs > 0
-            case .judge: return model.isCausal
+            case .judge: return model.isCausal && model.head == nil
             }
         }
     }
@@ -117,9 +122,15 @@ public final class Scorer: Sendable {
                 result.rewards = withContext
             }
         case .classifier:
-            result.rewards = outcome.groups[0].values.map { scores in
-                let raw = Double(scores.first ?? 0)
-                return planned.normalization == .sigmoid ? RewardMath.sigmoid(raw) : raw
+            let read = HeadReadout(plan: planned.plan.groups[0], values: outcome.groups[0].values, labels: model.classifierOutputs,
+                                   head: model.head, stepSeparator: request.options.stepRewards ? model.stepSeparatorToken : nil)
+            let sigmoid = planned.normalization == .sigmoid
+            func shown(_ x: Double) -> Double { sigmoid ? RewardMath.sigmoid(x) : x }
+            result.rewardVectors = read.finals.map { $0.map(shown) }
+            result.rewards = read.finals.map { shown($0[min(rewardLabel, $0.count - 1)]) }
+            result.labels = model.classifierLabels
+            if request.options.stepRewards {
+                result.stepRewards = read.steps.map { $0.map { shown($0[rewardLabel]) } }
             }
         case .judge:
             let values = outcome.groups[0].values

@@ -60,8 +60,12 @@ public struct ScoringOptions: Sendable, Equatable {
     public var method: ScoringMethod
     public var normalization: Normalization?
     public var truncation: Truncation
-    public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none) {
+    /// classifier with a step separator (process reward models): also the head at every separator.
+    public var stepRewards: Bool
+    public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none,
+                stepRewards: Bool = false) {
         self.method = method; self.normalization = normalization; self.truncation = truncation
+        self.stepRewards = stepRewards
     }
 }
 
@@ -104,6 +108,11 @@ public struct ScoringResult: Sendable, Equatable {
     public var consistent: Bool?
     /// Hash of the tokenised shared prefix: equal keys share a KV cache.
     public var contextKey: String
+    /// classifier: every label's output per response (`rewards` holds the reward label's), and the label names.
+    public var rewardVectors: [[Double]]? = nil
+    public var labels: [String]? = nil
+    /// classifier with `stepRewards`: the reward label's output at each step separator, per response.
+    public var stepRewards: [[Double]]? = nil
 
     /// Indices, best first; ties keep input order.
     public var ranking: [Int] { rewards.indices.sorted { rewards[$0] > rewards[$1] || rewards[$0] == rewards[$1] && $0 < $1 } }

@@ -25,7 +25,10 @@ final class Session {
     private var cache: PrefixCache
     private let abortSlot = AbortSlot()
     private let vocabularySize: Int
+    /// llama.cpp applies the head itself (rank pooling): embeddings are switched off to read logits.
     private let pooled: Bool
+    /// A head applied in Swift to per-token hidden states: embeddings stay on (pooling NONE), logits too.
+    private let head: ScoreHead?
     /// Cache sequences an unfinished prefill is writing: nested jobs run between its chunks must not take them.
     private var reserved: Set<Int32> = []
     /// Called between the chunks of a long prefill so short jobs are not stuck behind it (set by the worker).
@@ -47,8 +50,9 @@ final class Session {
         params.kv_unified = false
         params.swa_full = false
         params.no_perf = true
-        pooled = model.classifierOutputs > 0
-        params.embeddings = pooled
+        head = model.head
+        pooled = model.classifierOutputs > 0 && head == nil
+        params.embeddings = pooled || head != nil
         params.pooling_type = pooled ? LLAMA_POOLING_TYPE_RANK : LLAMA_POOLING_TYPE_NONE
         guard let context = llama_init_from_model(model.pointer, params) else {
             throw .engineFailure("llama.cpp could not create a context of \(params.n_ctx) tokens for \(sequenceCount) sequences")
@@ -247,6 +251,8 @@ final class Session {
             switch output {
             case .tokenLogProbs: return max(0, tokens.count - max(scoredFrom, 1))
             case .verdict: return 1
+            // Each head position also gets a logits row from llama.cpp (it computes both when embeddings are on).
+            case .head(let positions): return positions.count
             // Pooled outputs are one small vector per sequence, not vocabulary-wide logits rows: the row budget
             // does not apply, and an encoder's sequence must never be split across calls.
             case .pooled: return 0
@@ -319,6 +325,7 @@ final class Session {
                     case .tokenLogProbs: wants = !isLast && i + 1 >= item.scoredFrom
                     case .verdict: wants = isLast
                     case .pooled: wants = true
+                    case .head(let positions): wants = positions.contains(i)
                     }
                     if wants { reads.append((k, batch.n_tokens, i)); if !item.isPooled { rows += 1 } }
                     add(item.tokens[i], position: item.start + i, sequence: sequences[k], output: wants)
@@ -336,6 +343,11 @@ final class Session {
                 case .verdict(let labels):
                     guard let row = llama_get_logits_ith(context, read.batchIndex) else { throw .engineFailure("missing logits row") }
                     results[read.candidate] = LogSoftmax.logProbabilities(of: labels, in: UnsafeBufferPointer(start: row, count: vocabularySize))
+                case .head:
+                    guard let head, let hidden = llama_get_embeddings_ith(context, read.batchIndex) else {
+                        throw .engineFailure("no hidden state for a classifier-head position")
+                    }
+                    results[read.candidate] += head.apply(UnsafeBufferPointer(start: hidden, count: head.hiddenSize))
                 case .pooled:
                     break
                 }

@@ -50,13 +50,15 @@ struct OptionFields {
     var normalize: String?
     var truncation: String?
     var timeoutMs: Int?
+    var stepRewards: Bool?
 
-    static let keys = ["method", "normalize", "truncation", "timeout_ms"]
+    static let keys = ["method", "normalize", "truncation", "timeout_ms", "step_rewards"]
 
     init(_ c: KeyedDecodingContainer<AnyKey>) throws {
         method = try c.decodeIfPresent(String.self, forKey: AnyKey("method"))
         normalize = try c.decodeIfPresent(String.self, forKey: AnyKey("normalize"))
         truncation = try c.decodeIfPresent(String.self, forKey: AnyKey("truncation"))
+        stepRewards = try c.decodeIfPresent(Bool.self, forKey: AnyKey("step_rewards"))
         // Decoded as a number first: Foundation reports 2.5-for-an-Int without naming the field.
         if let ms = try c.decodeIfPresent(Double.self, forKey: AnyKey("timeout_ms")) {
             guard ms == ms.rounded(), abs(ms) < 1e15 else {
@@ -70,7 +72,10 @@ struct OptionFields {
         let method = try parse(self.method, ScoringMethod.self, field: "method") ?? defaultMethod
         let normalization = try parse(normalize, Normalization.self, field: "normalize")
         let truncation = try parse(self.truncation, Truncation.self, field: "truncation") ?? .none
-        return ScoringOptions(method: method, normalization: normalization, truncation: truncation)
+        if stepRewards == true && method != .classifier {
+            throw .badRequest("step rewards come from a classifier head; send \"method\": \"classifier\"", field: "step_rewards")
+        }
+        return ScoringOptions(method: method, normalization: normalization, truncation: truncation, stepRewards: stepRewards ?? false)
     }
 
     func timeout(default fallback: Int) throws(APIError) -> Duration {

@@ -47,6 +47,7 @@ struct PairwiseResponseBody: Encodable {
     var contextKey: String
     var usage: UsageBody
     var timings: TimingsBody
+    var head: HeadOutputBody?
 
     enum CodingKeys: String, CodingKey {
         case rewards, preferred, probability, margin, consistent, method, normalize, model, usage, timings
@@ -62,6 +63,28 @@ struct PairwiseResponseBody: Encodable {
         try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
         try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage)
         try c.encode(timings, forKey: .timings)
+        try head?.encode(to: encoder)
+    }
+}
+
+/// Classifier outputs beyond the scalar reward: every label per response, and the reward label at each step
+/// separator when `step_rewards` was asked. Flattened into the response object.
+struct HeadOutputBody: Encodable, Equatable {
+    var labels: [String]
+    var rewardVectors: [[Double]]
+    var stepRewards: [[Double]]?
+
+    enum CodingKeys: String, CodingKey { case labels, rewardVectors = "reward_vectors", stepRewards = "step_rewards" }
+
+    init?(_ result: ScoringResult) {
+        guard let labels = result.labels, let vectors = result.rewardVectors else { return nil }
+        self.labels = labels
+        rewardVectors = vectors.map(finite)
+        stepRewards = result.stepRewards?.map(finite)
+    }
+
+    init(labels: [String], rewardVectors: [[Double]], stepRewards: [[Double]]?) {
+        self.labels = labels; self.rewardVectors = rewardVectors.map(finite); self.stepRewards = stepRewards?.map(finite)
     }
 }
 
@@ -75,10 +98,19 @@ struct BestOfNResponseBody: Encodable {
     var contextKey: String
     var usage: UsageBody
     var timings: TimingsBody
+    var head: HeadOutputBody?
 
     enum CodingKeys: String, CodingKey {
         case rewards, ranking, best, method, normalize, model, usage, timings
         case contextKey = "context_key"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rewards, forKey: .rewards); try c.encode(ranking, forKey: .ranking); try c.encode(best, forKey: .best)
+        try c.encode(method, forKey: .method); try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
+        try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage); try c.encode(timings, forKey: .timings)
+        try head?.encode(to: encoder)
     }
 }
 
@@ -89,6 +121,17 @@ struct ScoreResponseBody: Encodable {
     var model: String
     var usage: UsageBody
     var timings: TimingsBody
+    var head: HeadOutputBody?
+
+    enum CodingKeys: String, CodingKey { case rewards, method, normalize, model, usage, timings }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rewards, forKey: .rewards); try c.encode(method, forKey: .method)
+        try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
+        try c.encode(usage, forKey: .usage); try c.encode(timings, forKey: .timings)
+        try head?.encode(to: encoder)
+    }
 }
 
 struct GetRewardResponseBody: Encodable {
@@ -107,13 +150,23 @@ struct ModelsResponseBody: Encodable {
         var methods: [String]
         var defaultMethod: String
         var classifierLabels: [String]
+        var rewardLabel: String?
         var chatTemplate: Bool
         var cpuVariant: String
         enum CodingKeys: String, CodingKey {
             case id, object, methods
             case contextWindow = "context_window", trainedContext = "trained_context"
             case defaultMethod = "default_method", classifierLabels = "classifier_labels", chatTemplate = "chat_template"
-            case cpuVariant = "cpu_variant"
+            case rewardLabel = "reward_label", cpuVariant = "cpu_variant"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id); try c.encode(object, forKey: .object); try c.encode(methods, forKey: .methods)
+            try c.encode(contextWindow, forKey: .contextWindow); try c.encode(trainedContext, forKey: .trainedContext)
+            try c.encode(defaultMethod, forKey: .defaultMethod); try c.encode(classifierLabels, forKey: .classifierLabels)
+            try c.encode(rewardLabel, forKey: .rewardLabel); try c.encode(chatTemplate, forKey: .chatTemplate)
+            try c.encode(cpuVariant, forKey: .cpuVariant)
         }
     }
     var object = "list"

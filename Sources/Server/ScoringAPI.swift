@@ -58,7 +58,8 @@ public struct ScoringAPI: Sendable {
             rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
             margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey, result.timings))
+            usage: UsageBody(result.usage), timings: timings(result.timings), head: HeadOutputBody(result)),
+            headers: contextHeader(result.contextKey, result.timings))
     }
 
     func bestOfN(_ body: [UInt8]) async throws -> HTTPResponse {
@@ -70,7 +71,8 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, BestOfNResponseBody(
             rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings)), headers: contextHeader(result.contextKey, result.timings))
+            usage: UsageBody(result.usage), timings: timings(result.timings), head: HeadOutputBody(result)),
+            headers: contextHeader(result.contextKey, result.timings))
     }
 
     func score(_ body: [UInt8]) async throws -> HTTPResponse {
@@ -82,11 +84,11 @@ public struct ScoringAPI: Sendable {
         for (i, item) in decoded.items.enumerated() {
             items.append((try item.prompt.input(path: "items[\(i)]."), item.response))
         }
-        let (rewards, usage, timing) = try await scoreGrouped(items, options: options, deadline: deadline, field: "items")
+        let scored = try await scoreGrouped(items, options: options, deadline: deadline, field: "items")
         return .json(status: 200, ScoreResponseBody(
-            rewards: finite(rewards), method: options.method.rawValue,
+            rewards: finite(scored.rewards), method: options.method.rawValue,
             normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none)).rawValue,
-            model: scorer.model.name, usage: usage, timings: timing), headers: timingHeader(timing))
+            model: scorer.model.name, usage: scored.usage, timings: scored.timings, head: scored.head), headers: timingHeader(scored.timings))
     }
 
     /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template; with `prompts`,
@@ -107,9 +109,9 @@ public struct ScoringAPI: Sendable {
             }
         }
         let deadline = ContinuousClock.now + .milliseconds(defaultTimeoutMs)
-        let (rewards, _, timing) = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline, field: "query")
-        let values = finite(rewards)
-        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]), headers: timingHeader(timing))
+        let scored = try await scoreGrouped(items, options: ScoringOptions(method: defaultMethod), deadline: deadline, field: "query")
+        let values = finite(scored.rewards)
+        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values, extraLogs: [:]), headers: timingHeader(scored.timings))
     }
 
     func models() -> ModelsResponseBody {
@@ -117,8 +119,9 @@ public struct ScoringAPI: Sendable {
         return ModelsResponseBody(data: [.init(
             id: model.name, contextWindow: scorer.window, trainedContext: model.trainedContext,
             methods: scorer.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
-            classifierLabels: model.classifierLabels, chatTemplate: model.chatTemplate != nil,
-            cpuVariant: model.cpuVariant.name)])
+            classifierLabels: model.classifierLabels,
+            rewardLabel: model.classifierLabels.indices.contains(scorer.rewardLabel) ? model.classifierLabels[scorer.rewardLabel] : nil,
+            chatTemplate: model.chatTemplate != nil, cpuVariant: model.cpuVariant.name)])
     }
 
     func ready() -> HTTPResponse {
@@ -136,7 +139,7 @@ public struct ScoringAPI: Sendable {
     /// Scores items one reward each; items with the same prompt go to the engine as one request, so their
     /// prompt is computed once. Groups run concurrently and share llama_decode calls in the batcher.
     private func scoreGrouped(_ items: [(input: PromptInput, response: String)], options: ScoringOptions,
-                              deadline: ContinuousClock.Instant, field: String) async throws -> ([Double], UsageBody, TimingsBody) {
+                              deadline: ContinuousClock.Instant, field: String) async throws -> GroupedScores {
         var groups: [(input: PromptInput, indices: [Int])] = []
         for (i, item) in items.enumerated() {
             if let g = groups.firstIndex(where: { $0.input == item.input }) { groups[g].indices.append(i) } else { groups.append((item.input, [i])) }
@@ -150,6 +153,9 @@ public struct ScoringAPI: Sendable {
             }
         }
         var rewards = [Double](repeating: 0, count: items.count)
+        var vectors = [[Double]](repeating: [], count: items.count)
+        var steps = [[Double]](repeating: [], count: items.count)
+        var labels: [String]?
         var responseTokens = [Int](repeating: 0, count: items.count)
         var usages: [TokenUsage] = []
         var timing = TimingsBody(queueMs: 0, computeMs: 0)
@@ -169,13 +175,25 @@ public struct ScoringAPI: Sendable {
                 for (k, i) in requests[r].indices.enumerated() {
                     rewards[i] = result.rewards[k]
                     responseTokens[i] = result.usage.responseTokens[k]
+                    if let v = result.rewardVectors { vectors[i] = v[k] }
+                    if let s = result.stepRewards { steps[i] = s[k] }
                 }
+                labels = result.labels
                 usages.append(result.usage)
                 timing.queueMs = max(timing.queueMs, result.timings.queueMs)
                 timing.computeMs = max(timing.computeMs, result.timings.computeMs)
             }
         }
-        return (rewards, UsageBody(summing: usages, responseTokens: responseTokens), timing)
+        let head = labels.map { HeadOutputBody(labels: $0, rewardVectors: vectors, stepRewards: options.stepRewards ? steps : nil) }
+        return GroupedScores(rewards: rewards, usage: UsageBody(summing: usages, responseTokens: responseTokens), timings: timing,
+                             head: head)
+    }
+
+    struct GroupedScores {
+        var rewards: [Double]
+        var usage: UsageBody
+        var timings: TimingsBody
+        var head: HeadOutputBody?
     }
 
     private func timings(_ t: Timings) -> TimingsBody { TimingsBody(queueMs: t.queueMs, computeMs: t.computeMs) }

@@ -52,6 +52,9 @@ enum ServeSettings {
     static let repack = ConfigSetting(
         flag: "repack", summary: "Use llama.cpp's repacked weight layouts: faster prompt processing, but rewards then depend slightly on batch shape.",
         defaultText: "off")
+    static let rewardLabel = ConfigSetting(
+        flag: "reward-label", summary: "Classifier label reported as the reward (a label name or index); the others are in reward_vectors.",
+        defaultText: "the first label")
     static let noPrefixSharing = ConfigSetting(
         flag: "no-prefix-sharing", summary: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).",
         defaultText: "off")
@@ -59,7 +62,7 @@ enum ServeSettings {
     static let all: [ConfigSetting] = [
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens, maxConnections,
         maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
-        cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing,
+        cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing, rewardLabel,
     ]
 
     /// Keys a config file may set: everything that has an environment variable, except `config` itself.

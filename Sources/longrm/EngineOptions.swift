@@ -34,6 +34,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(ServeSettings.gpuLayers.flag), help: ServeSettings.gpuLayers.help)
     var gpuLayers: String?
 
+    @Option(name: .customLong(ServeSettings.rewardLabel.flag), help: ServeSettings.rewardLabel.help)
+    var rewardLabel: String?
+
     @Flag(name: .customLong(ServeSettings.flashAttention.flag), help: ServeSettings.flashAttention.help)
     var flashAttention = false
 
@@ -59,6 +62,7 @@ struct EngineOptions: ParsableArguments {
         c.gpuLayers = try r.int(S.gpuLayers, cli: gpuLayers, default: c.gpuLayers, range: -1...10_000)
         c.flashAttention = try r.bool(S.flashAttention, cli: flashAttention, default: c.flashAttention)
         c.repackWeights = try r.bool(S.repack, cli: repack, default: c.repackWeights)
+        c.rewardLabel = try r.optionalString(S.rewardLabel, cli: rewardLabel)
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")

@@ -1,5 +1,7 @@
-// Umbrella header: exposes llama.cpp's C API (installed by scripts/setup.sh) to Swift.
+// Umbrella header: exposes llama.cpp's C API (installed by scripts/setup.sh) to Swift, and ggml's GGUF reader for
+// metadata llama.cpp itself does not interpret (a sequence-classification head stored as `longrm.head.*` keys).
 #include <llama.h>
+#include <gguf.h>
 
 // The file libggml was loaded from (NULL if unknown): its CPU modules are installed beside it. dladdr(3) is
 // a GNU extension Swift's Glibc module leaves out.
