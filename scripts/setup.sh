@@ -120,7 +120,9 @@ TOOLS="$BUILD/bin"
 if ((WITH_TOOLS)) && [[ ! -f "$TOOLS/.stamp-tools" ]]; then
   step "building llama-server and llama-bench (about 3 minutes on 2 cores)"
   started=$SECONDS
-  cmake -S "$SRC" -B "$BUILD" -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON >/dev/null
+  # The library's options again (unchanged: nothing is rebuilt), in case its build folder was removed.
+  cmake -S "$SRC" -B "$BUILD" "${DL_FLAGS[@]}" "${CPU_FLAGS[@]}" -DCMAKE_INSTALL_PREFIX="$PREFIX" "${LLAMA_EXTRA_FLAGS[@]}" \
+    -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON >/dev/null
   cmake --build "$BUILD" --target llama-server llama-bench -j "$JOBS" >/dev/null
   touch "$TOOLS/.stamp-tools"
   step "tools built in $((SECONDS - started)) s"

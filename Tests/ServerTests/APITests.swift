@@ -156,6 +156,10 @@ struct APITests {
         #expect(model["default_method"]?.string == "likelihood")
         #expect(model["classifier_labels"] == .array([]))
         #expect(model["chat_template"]?.bool != nil)
+        // The CPU variant this process computes on (ops_cpu_variant.sh checks forced and foreign ones).
+        let loaded = try await APIFixture.scorer().model.cpuVariant
+        #expect(model["cpu_variant"]?.string == loaded.name)
+        #expect(loaded.name == "static" || loaded.available.contains(loaded.name))
     }
 
     @Test func readyHealthAndTheOpenAPIDocument() async throws {
