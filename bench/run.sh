@@ -34,7 +34,8 @@ command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)"
 WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
 mkdir -p "$WORK"
 CLS="$WORK/gemma-cls.gguf"
-if [[ ! -s "$CLS" ]]; then
+# Only when the classifier workload runs (it needs the gguf package).
+if [[ ! -s "$CLS" && ( -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == *classifier* ) ]]; then
   python3 scripts/make_classifier_model.py --from "$LONGRM_DEFAULT_MODEL" "$CLS.tmp" && mv "$CLS.tmp" "$CLS"
 fi
 natives=("$LONGRM_CACHE"/bench/llama-bench-native-*/bin/llama-bench)
