@@ -12,6 +12,11 @@ Usage:
       A tiny causal reranker (qwen3 architecture, SentencePiece-style tokenizer with byte fallback,
       2 layers, 32 dims, 160 KB). Scores at the LAST token, the KV cache works (prefix sharing); llama.cpp
       applies a softmax over the labels for qwen3, so it needs at least two labels.
+  python3 scripts/make_classifier_model.py --tiny-chat chatml|llama3 OUT.gguf [--seed N]
+      The same tiny causal model WITHOUT a head (a generative model: the judge method), with a real chat
+      template in tokenizer.chat_template and its special tokens in the vocabulary: a Qwen3-style ChatML
+      template (with the enable_thinking switch and <think>/</think>) or a Llama-3-style one. For tests of
+      judge prompt rendering; the random weights write gibberish, deterministically.
   python3 scripts/make_classifier_model.py --tiny-head OUT.gguf [--labels a,b,c] [--seed N] [--bad-head]
       The same tiny causal body without llama.cpp's rank pooling: a sequence-classification head in
       `longrm.head.*` metadata (K x n_embd weights, a bias, label names, the step separator "<step>"),
@@ -190,13 +195,43 @@ def spm_vocab() -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(t) for t in types]
 
 
+# Chat templates (as in the models' tokenizer_config.json, shortened to what llama.cpp's template detection
+# and our thinking-switch detection read; llama.cpp renders its built-in family, not the Jinja).
+QWEN3_CHAT_TEMPLATE = (
+    "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "{%- endif %}"
+)
+LLAMA3_CHAT_TEMPLATE = (
+    "{{- bos_token }}{%- for message in messages %}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
+    " + message['content'] | trim + '<|eot_id|>' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"
+)
+CHAT_STYLES = {
+    # style: (template, control tokens, user-defined tokens, bos, eos)
+    "chatml": (QWEN3_CHAT_TEMPLATE, ["<|im_start|>", "<|im_end|>", "<|endoftext|>"], ["<think>", "</think>"],
+               "<|endoftext|>", "<|im_end|>"),
+    "llama3": (LLAMA3_CHAT_TEMPLATE, ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"], [],
+               "<|begin_of_text|>", "<|eot_id|>"),
+}
+
+
 def make_tiny_causal(out: Path, labels: list[str], seed: int, head_in_metadata: bool = False,
-                     bad_head: bool = False) -> None:
-    if len(labels) < 2 and not head_in_metadata:
+                     bad_head: bool = False, chat: str | None = None) -> None:
+    if chat is None and len(labels) < 2 and not head_in_metadata:
         sys.exit("--tiny-causal needs at least two labels: llama.cpp applies a softmax over a qwen3 "
                  "head, so a single label always scores 1.0")
     rng = np.random.default_rng(seed)
     tokens, scores, types = spm_vocab()
+    bos_id, eos_id = 1, 2
+    if chat is not None:
+        template, control, user_defined, bos, eos = CHAT_STYLES[chat]
+        for text in control + user_defined:
+            tokens.append(text)
+            scores.append(0.0)
+            types.append(int(gguf.TokenType.CONTROL if text in control else gguf.TokenType.USER_DEFINED))
+        bos_id, eos_id = tokens.index(bos), tokens.index(eos)
     n_vocab, d, ff = len(tokens), TINY_N_EMBD, TINY_N_FF
     head_dim = d // TINY_N_HEAD
     kv = head_dim * CAUSAL_N_HEAD_KV
@@ -205,8 +240,12 @@ def make_tiny_causal(out: Path, labels: list[str], seed: int, head_in_metadata: 
         return (rng.standard_normal(shape) * std).astype(np.float32)
 
     w = gguf.GGUFWriter(str(out), arch="qwen3")
-    w.add_name("longrm-tiny-causal-classifier")
-    w.add_description(f"random weights, seed {seed}; causal test model for LongRM Serve's classifier method")
+    if chat is None:
+        w.add_name("longrm-tiny-causal-classifier")
+        w.add_description(f"random weights, seed {seed}; causal test model for LongRM Serve's classifier method")
+    else:
+        w.add_name(f"longrm-tiny-chat-{chat}")
+        w.add_description(f"random weights, seed {seed}; {chat} chat template; test model for LongRM Serve's judge method")
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     w.add_context_length(TINY_N_CTX)
     w.add_embedding_length(d)
@@ -221,6 +260,8 @@ def make_tiny_causal(out: Path, labels: list[str], seed: int, head_in_metadata: 
     if head_in_metadata:
         tokens, scores, types = tokens + ["<step>"], scores + [0.0], types + [int(gguf.TokenType.CONTROL)]
         n_vocab = len(tokens)
+    elif chat is not None:
+        w.add_chat_template(template)
     else:
         w.add_pooling_type(gguf.PoolingType.RANK)
         w.add_classifier_output_labels(labels)
@@ -230,8 +271,8 @@ def make_tiny_causal(out: Path, labels: list[str], seed: int, head_in_metadata: 
     w.add_token_list(tokens)
     w.add_token_scores(scores)
     w.add_token_types(types)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
+    w.add_bos_token_id(bos_id)
+    w.add_eos_token_id(eos_id)
     w.add_unk_token_id(0)
     w.add_add_bos_token(True)
     w.add_add_eos_token(False)
@@ -260,7 +301,7 @@ def make_tiny_causal(out: Path, labels: list[str], seed: int, head_in_metadata: 
         w.add_array("longrm.head.labels", labels)
         w.add_string("longrm.head.source_architecture", "Qwen3ForSequenceClassification")
         w.add_string("longrm.head.step_separator", "<step>")
-    else:
+    elif chat is None:
         # softmax(cls_out.weight . RMSNorm(h_last)): no bias tensor exists for qwen3's head
         w.add_tensor("cls.output.weight", normal(len(labels), d, std=inv))
     write(w)
@@ -329,6 +370,8 @@ def main() -> int:
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--tiny", metavar="OUT", type=Path, help="write the tiny BERT test model to OUT")
     mode.add_argument("--tiny-causal", metavar="OUT", type=Path, help="write the tiny causal (qwen3) model to OUT")
+    mode.add_argument("--tiny-chat", nargs=2, metavar=("STYLE", "OUT"),
+                      help="write the tiny causal model without a head, with a chatml or llama3 chat template, to OUT")
     mode.add_argument("--tiny-head", metavar="OUT", type=Path,
                       help="write the tiny causal model with a head in longrm.head.* metadata to OUT")
     mode.add_argument("--from", dest="base", metavar="BASE", type=Path, help="gemma3 GGUF to add a head to")
@@ -339,6 +382,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--bad-head", action="store_true", help="with --tiny-head: a head one column too wide")
     args = ap.parse_args()
+
+    if args.tiny_chat is not None:
+        style, chat_out = args.tiny_chat
+        if style not in CHAT_STYLES:
+            ap.error(f"--tiny-chat STYLE must be one of {', '.join(CHAT_STYLES)}")
+        out = Path(chat_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        make_tiny_causal(out, [], args.seed, chat=style)
+        print(f"wrote {out} ({out.stat().st_size} bytes, {style} chat template)")
+        return 0
 
     tiny_out = next((p for p in (args.tiny, args.tiny_causal, args.tiny_head) if p is not None), None)
     if tiny_out is not None and args.out is not None:

@@ -160,6 +160,18 @@ if [[ ! -f "$TEST_MODELS/.stamp-v2" ]]; then
   touch "$TEST_MODELS/.stamp-v2"
 fi
 
+CURRENT_STEP="chat-template test models"
+# Tiny generative models with real chat templates (ChatML/Qwen3-style, Llama-3-style) for the judge templates.
+if [[ ! -f "$TEST_MODELS/.stamp-chat-v1" ]]; then
+  step "generating the tiny chat-template test models"
+  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" || fail "python3 -m venv failed: install python3-venv"
+  "$VENV/bin/python" -m pip install --quiet gguf==0.19.0 numpy==2.4.6 || fail "pip install gguf numpy failed: is PyPI reachable?"
+  mkdir -p "$TEST_MODELS"
+  "$VENV/bin/python" scripts/make_classifier_model.py --tiny-chat chatml "$TEST_MODELS/tiny-chat-chatml.gguf" >/dev/null
+  "$VENV/bin/python" scripts/make_classifier_model.py --tiny-chat llama3 "$TEST_MODELS/tiny-chat-llama3.gguf" >/dev/null
+  touch "$TEST_MODELS/.stamp-chat-v1"
+fi
+
 # One file the Makefile, the scripts and Package.swift read, so the paths live in one place: <cache>/env.sh
 # names the build set up last. LONGRM_ENV_FILE writes it elsewhere (scripts/gpu-check.sh: its CUDA build
 # must not become the default).

@@ -78,6 +78,9 @@ printf '{"port": [1]}' >"$WORK/bad.json"
 expect_invalid "JSON with a non-scalar value" "must be a JSON object" "$BIN" serve --check-config --config "$WORK/bad.json"
 expect_invalid "a secret's bad value is not echoed" "invalid value <redacted> for --api-key" "$BIN" serve --check-config --api-key ""
 check "the empty secret is not echoed" bash -c "! grep -q \"''\" '$WORK/err'"
+printf '{"name": "mine", "kind": "pair", "user": "{context} {question} {response_a}"}' >"$WORK/judge.json"
+expect_invalid "a judge template without a placeholder names it" 'lacks the placeholder {response_b}' "$BIN" serve --check-config --judge-template "$WORK/judge.json"
+expect_invalid "--judge-new-tokens above --judge-max-new-tokens" "judge-new-tokens" "$BIN" serve --check-config --judge-max-new-tokens 64 --judge-new-tokens 65
 
 echo "== start-up log"
 # A model that does not exist: the configuration is logged first, then start fails (exit 2).

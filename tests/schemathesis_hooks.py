@@ -8,6 +8,9 @@ the loaded model, and JSON Schema cannot state them:
 - the method must be one the loaded model supports (the default model has no classifier head);
 - /get_reward's `prompts` must have as many entries as `query`;
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
+- the judge fields (`judge_template`, `judge_mode`, `max_new_tokens`, `return_text`) apply to method judge only;
+  the templates a server offers and its `max_new_tokens` cap are its configuration, and a template must fit the
+  endpoint (pair: 2 responses; /v1/score: critique).
 
 For schema-valid (positive) cases only, this hook repairs those fields so that "valid data is accepted" tests
 what it claims. It also keeps positive cases small (at most 4 items, responses, messages or queries, texts of at most 24
@@ -27,6 +30,7 @@ SCORING_PATHS = {"/v1/pairwise", "/v1/best-of-n", "/v1/score"}
 MOST_CANDIDATES = 4
 LONGEST_TEXT = 24
 TEXT_FIELDS = ("context", "prompt", "response")
+JUDGE_FIELDS = ("judge_template", "judge_mode", "max_new_tokens", "return_text")
 
 _model = None
 
@@ -50,6 +54,16 @@ def _repair_options(body):
     normalize = body.get("normalize")
     if normalize is not None and normalize not in NORMALIZATIONS.get(effective, set()):
         body["normalize"] = None
+    if effective != "judge":
+        for name in JUDGE_FIELDS:
+            if name in body:
+                body[name] = None
+    else:
+        body["judge_template"] = None  # the endpoint's default always fits
+        if body.get("max_new_tokens") is not None:
+            body["max_new_tokens"] = 4  # the cap is configuration; generation stays short
+        if body.get("judge_mode") == "generate" and body.get("max_new_tokens") is None:
+            body["max_new_tokens"] = 4
     timeout = body.get("timeout_ms")
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         body["timeout_ms"] = 600000

@@ -7,11 +7,18 @@ public struct BenchOptions: Sendable {
     public var timeoutMs: Int?
     public var seed: UInt64
     public var concurrency: Int
+    /// Method judge: template name, `probability` | `generate`, generation cap (sent as request fields).
+    public var judgeTemplate: String?
+    public var judgeMode: String?
+    public var maxNewTokens: Int?
 
     public init(
         method: String? = nil, normalize: String? = nil, truncation: String? = nil, timeoutMs: Int? = nil,
-        seed: UInt64 = 0, concurrency: Int = 1
+        seed: UInt64 = 0, concurrency: Int = 1, judgeTemplate: String? = nil, judgeMode: String? = nil, maxNewTokens: Int? = nil
     ) {
+        self.judgeTemplate = judgeTemplate
+        self.judgeMode = judgeMode
+        self.maxNewTokens = maxNewTokens
         self.method = method
         self.normalize = normalize
         self.truncation = truncation
@@ -47,7 +54,8 @@ public enum BenchRunner {
     public static func request(for record: BenchRecord, presentation: Presentation, options: BenchOptions) -> ScoreRequest {
         ScoreRequest(
             messages: record.messages, responses: presentation.present(record.responses), method: options.method,
-            normalize: options.normalize, truncation: options.truncation, timeoutMs: options.timeoutMs)
+            normalize: options.normalize, truncation: options.truncation, timeoutMs: options.timeoutMs,
+            judgeTemplate: options.judgeTemplate, judgeMode: options.judgeMode, maxNewTokens: options.maxNewTokens)
     }
 
     /// Scores one record; server errors become a failed result rather than stopping the run.

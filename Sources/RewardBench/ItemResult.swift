@@ -74,7 +74,10 @@ public enum Grading {
         -> ItemResult
     {
         let preferred = presentation.original(reply.preferred)
-        let score: Double = preferred == 0 ? 1 : 0
+        // A judge whose two orders disagree answers a tie (equal rewards): not a correct pick, whichever
+        // response the server lists as preferred.
+        let tie = reply.rewards.count == 2 && reply.rewards[0] == reply.rewards[1]
+        let score: Double = preferred == 0 && !tie ? 1 : 0
         // P(first shown is better) becomes P(chosen is better).
         let probability = reply.probability.map { presentation.order[0] == 0 ? $0 : 1 - $0 }
         return ItemResult(

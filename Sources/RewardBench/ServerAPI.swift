@@ -7,11 +7,19 @@ public struct ScoreRequest: Sendable, Equatable, Encodable {
     public var normalize: String?
     public var truncation: String?
     public var timeoutMs: Int?
+    /// Method judge: template name, `probability` | `generate`, generation cap.
+    public var judgeTemplate: String?
+    public var judgeMode: String?
+    public var maxNewTokens: Int?
 
     public init(
         messages: [ChatMessage], responses: [String], method: String? = nil, normalize: String? = nil,
-        truncation: String? = nil, timeoutMs: Int? = nil
+        truncation: String? = nil, timeoutMs: Int? = nil, judgeTemplate: String? = nil, judgeMode: String? = nil,
+        maxNewTokens: Int? = nil
     ) {
+        self.judgeTemplate = judgeTemplate
+        self.judgeMode = judgeMode
+        self.maxNewTokens = maxNewTokens
         self.messages = messages
         self.responses = responses
         self.method = method
@@ -23,6 +31,7 @@ public struct ScoreRequest: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case messages, responses, method, normalize, truncation
         case timeoutMs = "timeout_ms"
+        case judgeTemplate = "judge_template", judgeMode = "judge_mode", maxNewTokens = "max_new_tokens"
     }
 
     // Optional fields are left out rather than sent as null: a strict server may reject nulls.
@@ -34,6 +43,9 @@ public struct ScoreRequest: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(normalize, forKey: .normalize)
         try container.encodeIfPresent(truncation, forKey: .truncation)
         try container.encodeIfPresent(timeoutMs, forKey: .timeoutMs)
+        try container.encodeIfPresent(judgeTemplate, forKey: .judgeTemplate)
+        try container.encodeIfPresent(judgeMode, forKey: .judgeMode)
+        try container.encodeIfPresent(maxNewTokens, forKey: .maxNewTokens)
     }
 }
 

@@ -28,6 +28,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var sharePrefix: Bool = true
     /// Layers offloaded to a GPU backend (-1 = all). 0 on CPU-only builds.
     public var gpuLayers: Int = 0
+    /// KV sequences per worker for judge generation (candidates stay resident across decode steps). Apart
+    /// from the scoring sequences, so generation never changes how scoring candidates are packed (which
+    /// moves their rewards). Each costs a window of KV memory; 0 disables generation.
+    public var generationSequences: Int = 4
     /// Which classifier label is the scalar reward: a label name or an index; nil = the first label.
     public var rewardLabel: String? = nil
 
@@ -66,6 +70,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(parallelSequences >= 1 && parallelSequences <= 64, "parallel", "must be in 1…64")
         try check(cacheSlots >= 2 && cacheSlots <= 64, "cache-slots", "must be in 2…64")
         try check(cacheSlots + parallelSequences <= 256, "cache-slots", "cache-slots + parallel must be ≤ 256")
+        try check((0...64).contains(generationSequences), "judge-sequences", "must be in 0…64")
+        try check(cacheSlots + parallelSequences + generationSequences <= 256, "judge-sequences",
+                  "cache-slots + parallel + judge-sequences must be ≤ 256")
         try check(cacheTokens >= 0, "cache-tokens", "must be ≥ 0")
         try check(batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize, "batch-size",
                   "need 32 ≤ ubatch-size ≤ batch-size")

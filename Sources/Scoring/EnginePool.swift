@@ -20,6 +20,10 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         public var batchedJobs: Int
         public var computedTokens: Int
         public var reusedTokens: Int
+        /// Generation decode steps (one llama_decode each) and the candidate tokens they decoded: tokens per
+        /// step is how many generations in flight shared each call.
+        public var generationSteps: Int = 0
+        public var generationStepTokens: Int = 0
     }
 
     struct Completed: Sendable {
@@ -40,7 +44,10 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     private var stopping = false
     private var running = 0
     private var stats = (batches: 0, batchedJobs: 0, computed: 0, reused: 0)
+    private var generation = (steps: 0, tokens: 0)
     private var threads: [Thread] = []
+    /// Generation jobs admitted to a worker's session, by job id, with the time they were admitted.
+    private var generationJobs: [UInt64: (job: Scheduler<Pending>.Queued, started: UInt64)] = [:]
 
     private init(workers: Int, limits: Scheduler<Pending>.Limits) {
         scheduler = Scheduler(limits: limits, workers: workers)
@@ -115,7 +122,8 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         condition.withLock {
             Snapshot(queuedRequests: scheduler.queuedRequests, queuedTokens: scheduler.queuedTokens, runningJobs: running,
                      saturated: scheduler.isSaturated, batches: stats.batches, batchedJobs: stats.batchedJobs,
-                     computedTokens: stats.computed, reusedTokens: stats.reused)
+                     computedTokens: stats.computed, reusedTokens: stats.reused,
+                     generationSteps: generation.steps, generationStepTokens: generation.tokens)
         }
     }
 
@@ -156,17 +164,35 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
             var batch: [Scheduler<Pending>.Queued] = []
             while !stopping {
                 batch = scheduler.nextBatch(worker: worker, now: Self.now())
-                if !batch.isEmpty { break }
+                // Generation in flight: take what is queued and go on stepping, never wait.
+                if !batch.isEmpty || session.isGenerating { break }
                 // Wake periodically while jobs wait for another worker's cache (affinity patience).
                 _ = condition.wait(until: Date(timeIntervalSinceNow: scheduler.queuedRequests > 0 ? 0.05 : 1))
             }
-            if batch.isEmpty { condition.unlock(); return }
+            if stopping && batch.isEmpty {
+                condition.unlock()
+                stopGeneration(session: session)
+                return
+            }
             condition.unlock()
-            run(batch, worker: worker, session: session)
+            if !batch.isEmpty { run(batch, worker: worker, session: session) }
+            if session.isGenerating { stepGeneration(worker: worker, session: session) }
         }
     }
 
     private func run(_ batch: [Scheduler<Pending>.Queued], worker: Int, session: Session) {
+        // Generation jobs join the session's continuous batch (stepped by the loop above); the rest run now.
+        let generating = batch.filter { $0.payload.plan.generates }
+        if !generating.isEmpty {
+            let started = Self.now()
+            condition.withLock {
+                running += generating.count
+                for job in generating { generationJobs[job.id] = (job, started) }
+            }
+            for job in generating { session.enqueueGeneration(Session.Job(plan: job.payload.plan, control: job.payload.control), id: job.id) }
+        }
+        let batch = batch.filter { !$0.payload.plan.generates }
+        guard !batch.isEmpty else { return }
         condition.withLock { running += batch.count }
         let started = Self.now()
         let results = session.execute(batch.map { Session.Job(plan: $0.payload.plan, control: $0.payload.control) })
@@ -196,4 +222,49 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     }
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    // MARK: generation (continuous batching; Session+Generation.swift)
+
+    private func stepGeneration(worker: Int, session: Session) {
+        let before = (session.generation.steps, session.generation.stepTokens)
+        let finished = session.stepGeneration()
+        let after = (session.generation.steps, session.generation.stepTokens)
+        condition.withLock {
+            generation.steps += after.0 - before.0
+            generation.tokens += after.1 - before.1
+        }
+        guard !finished.isEmpty else { return }
+        let now = Self.now()
+        let ended: [(job: Scheduler<Pending>.Queued, started: UInt64, result: Result<JobOutcome, ScoringError>)] = condition.withLock {
+            let ended = finished.compactMap { done in
+                generationJobs.removeValue(forKey: done.id).map { (job: $0.job, started: $0.started, result: done.result) }
+            }
+            running -= ended.count
+            let computed = ended.reduce(0) { $0 + ((try? $1.result.get().computedTokens) ?? 0) }
+            stats.computed += computed
+            stats.reused += ended.reduce(0) { $0 + ((try? $1.result.get().reusedTokens) ?? 0) }
+            scheduler.report(worker: worker, cachedKeys: session.cachedKeys)
+            return ended
+        }
+        for entry in ended {
+            let queueMs = Double(entry.started &- entry.job.enqueuedAt) / 1e6
+            switch entry.result {
+            case .success(let outcome):
+                entry.job.payload.continuation.resume(returning: Completed(outcome: outcome, queueMs: queueMs,
+                                                                           computeMs: Double(now - entry.started) / 1e6))
+            case .failure(let error):
+                entry.job.payload.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func stopGeneration(session: Session) {
+        let ids = session.cancelAllGeneration()
+        let jobs = condition.withLock {
+            let jobs = ids.compactMap { generationJobs.removeValue(forKey: $0)?.job }
+            running -= jobs.count
+            return jobs
+        }
+        for job in jobs { job.payload.continuation.resume(throwing: ScoringError.cancelled) }
+    }
 }

@@ -14,6 +14,8 @@ struct JobPlan: Sendable, Equatable {
             })
         })
     }
+    /// Generation jobs stay resident across decode steps (EnginePool runs them apart from scoring waves).
+    var generates: Bool { groups.contains { $0.suffixes.contains { if case .generate = $0.output { true } else { false } } } }
     var totalTokens: Int { groups.reduce(0) { $0 + $1.prefixCount + $1.suffixes.reduce(0) { $0 + $1.tokens.count } } }
 }
 
@@ -41,6 +43,9 @@ enum OutputKind: Sendable, Equatable {
     case verdict([Int32])
     /// The classifier head's outputs (rank pooling) for the whole sequence.
     case pooled
+    /// Greedy generation after the suffix (Session+Generation.swift); the result is in
+    /// `GroupOutcome.generated`, not `values`.
+    case generate(GenerationSpec)
     /// The model's `ScoreHead` applied to the final-norm hidden state at these suffix positions (ascending):
     /// K logits per position, concatenated in position order.
     case head(positions: [Int])
@@ -55,6 +60,8 @@ enum OutputKind: Sendable, Equatable {
 /// Per suffix, in plan order: log-probabilities, verdict log-probabilities or classifier outputs.
 struct GroupOutcome: Sendable, Equatable {
     var values: [[Float]]
+    /// Per suffix with a `.generate` output, in plan order (empty for the other kinds).
+    var generated: [GeneratedText] = []
 }
 
 struct JobOutcome: Sendable, Equatable {

@@ -3,6 +3,8 @@ struct Planner {
     let model: Model
     /// Tokens one sequence may hold (the per-sequence KV window).
     let window: Int
+    /// Judge templates and generation limits (Planner+Judge.swift).
+    var judge = JudgeConfiguration()
 
     struct Planned: Sendable {
         var plan: JobPlan
@@ -10,9 +12,12 @@ struct Planner {
         var truncatedTokens: Int
         var contextKey: String
         var normalization: Normalization
+        /// Method judge: how the plan's prompts map to candidates, and how to read them.
+        var judge: JudgeRun? = nil
     }
 
-    func plan(_ request: ScoringRequest, pairwise: Bool = false) throws(ScoringError) -> Planned {
+    /// `pairwise`: /v1/pairwise; `pointwise`: /v1/score (each response judged on its own).
+    func plan(_ request: ScoringRequest, pairwise: Bool = false, pointwise: Bool = false) throws(ScoringError) -> Planned {
         try validate(request)
         let options = request.options
         let normalization = options.normalization ?? Normalization.defaultFor(options.method)
@@ -30,6 +35,7 @@ struct Planner {
         }
         var truncated = 0
         let groups: [GroupPlan]
+        var judgeRun: JudgeRun?
         if model.head != nil && options.method != .classifier {
             throw .unsupportedMethod(options.method, reason: "the loaded model \(model.name) is a sequence classifier "
                                      + "(\(model.head?.sourceArchitecture ?? "")): its language-model head is untrained; use classifier")
@@ -71,6 +77,14 @@ struct Planner {
             guard model.isCausal else {
                 throw .unsupportedMethod(.judge, reason: "the loaded model \(model.name) is not a generative (causal) model")
             }
+            let template = try judgeTemplate(request, pairwise: pairwise, pointwise: pointwise)
+            if template.kind != .plain {
+                let judged = try planJudge(request, template: template, pairwise: pairwise)
+                groups = judged.groups
+                truncated = judged.truncated
+                judgeRun = judged.run
+                break
+            }
             var levels = layoutLevels(PromptLayout.judgeLevels(for: request.input))
             let suffixes: [SuffixPlan]
             if pairwise && request.responses.count == 2 {
@@ -88,10 +102,11 @@ struct Planner {
             }
             truncated = try fit(&levels, longestSuffix: suffixes.map(\.tokens.count).max() ?? 0, truncation: options.truncation)
             groups = [GroupPlan(levels: tokens(levels), suffixes: suffixes)]
+            judgeRun = plainJudgeRun(request, pairwise: pairwise)
         }
         let key = ContextKey.of(groups[0].levels.isEmpty ? groups[0].suffixes.first?.tokens ?? [] : groups[0].prefix)
         return Planned(plan: JobPlan(groups: groups), responseTokens: responses.map(\.count), truncatedTokens: truncated,
-                       contextKey: key, normalization: normalization)
+                       contextKey: key, normalization: normalization, judge: judgeRun)
     }
 
     /// A converted sequence classifier: the conversation up to the response is the shared prefix; each suffix is
@@ -154,13 +169,13 @@ struct Planner {
     /// Levels of tokenised segments: [level][segment] → tokens, with the segment kinds alongside.
     typealias TokenizedLevels = [[(tokens: [Int32], kind: Segment.Kind)]]
 
-    private func layoutLevels(_ levels: [[Segment]]) -> TokenizedLevels {
+    func layoutLevels(_ levels: [[Segment]]) -> TokenizedLevels {
         var out = levels.map { level in level.map { (tokens: tokenize([$0]), kind: $0.kind) } }
         if !out.isEmpty { out[0].insert((tokens: model.startTokens, kind: .scaffold), at: 0) }
         return out
     }
 
-    private func tokens(_ levels: TokenizedLevels) -> [[Int32]] { levels.map { $0.flatMap(\.tokens) } }
+    func tokens(_ levels: TokenizedLevels) -> [[Int32]] { levels.map { $0.flatMap(\.tokens) } }
 
     func tokenize(_ segments: [Segment]) -> [Int32] {
         segments.flatMap { model.tokenize($0.text, addSpecial: false, parseSpecial: $0.kind == .template) }
@@ -168,7 +183,7 @@ struct Planner {
 
     /// Makes prefix + the longest suffix fit the window, cutting the middle of the longest user text when
     /// allowed. Returns how many tokens were removed.
-    private func fit(_ levels: inout TokenizedLevels, longestSuffix: Int, truncation: Truncation) throws(ScoringError) -> Int {
+    func fit(_ levels: inout TokenizedLevels, longestSuffix: Int, truncation: Truncation) throws(ScoringError) -> Int {
         let prefix = levels.reduce(0) { $0 + $1.reduce(0) { $0 + $1.tokens.count } }
         let needed = prefix + longestSuffix
         guard needed > window else { return 0 }

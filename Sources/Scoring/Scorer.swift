@@ -7,20 +7,24 @@ public final class Scorer: Sendable {
     public let configuration: EngineConfiguration
     /// Tokens one sequence may hold: the most context + prompt + response a request may use.
     public let window: Int
+    /// Judge templates and generation limits (`--judge-template`, `--judge-max-new-tokens`).
+    public let judge: JudgeConfiguration
     /// The classifier label reported as `rewards` (the others are in `rewardVectors`).
     public let rewardLabel: Int
     let pool: EnginePool
 
-    private init(model: Model, configuration: EngineConfiguration, rewardLabel: Int, pool: EnginePool) {
+    private init(model: Model, configuration: EngineConfiguration, judge: JudgeConfiguration, rewardLabel: Int, pool: EnginePool) {
         self.model = model
         self.configuration = configuration
+        self.judge = judge
         window = configuration.window(for: model)
         self.rewardLabel = rewardLabel
         self.pool = pool
     }
 
     public static func load(modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
-                            queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits()) async throws(ScoringError) -> Scorer {
+                            queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits(),
+                            judge: JudgeConfiguration = JudgeConfiguration()) async throws(ScoringError) -> Scorer {
         let configuration = try configuration.validated()
         // Loading reads hundreds of MiB and blocks for seconds: on a thread of its own, never on the
         // cooperative pool that serves requests (a server that loads a second model stays responsive).
@@ -38,7 +42,7 @@ public final class Scorer: Sendable {
         let rewardLabel = try configuration.rewardLabelIndex(labels: model.classifierLabels)
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
-            return Scorer(model: model, configuration: configuration, rewardLabel: rewardLabel, pool: pool)
+            return Scorer(model: model, configuration: configuration, judge: judge, rewardLabel: rewardLabel, pool: pool)
         } catch let error as ScoringError {
             throw error
         } catch {
@@ -83,16 +87,20 @@ public final class Scorer: Sendable {
 
     /// Any number of responses (1…64) to one prompt, each scored on its own scale (judge: 0–9 rating).
     public func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> ScoringResult {
-        try await run(request, pairwise: false, deadline: deadline)
+        try await run(request, pairwise: false, pointwise: true, deadline: deadline)
     }
 
     /// The tokens and context key a request would use, without running it.
     public func contextKey(for request: ScoringRequest) throws(ScoringError) -> String {
-        try Planner(model: model, window: window).plan(request, pairwise: request.responses.count == 2).contextKey
+        try Planner(model: model, window: window, judge: judge).plan(request, pairwise: request.responses.count == 2).contextKey
     }
 
-    private func run(_ request: ScoringRequest, pairwise: Bool, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
-        var planned = try Planner(model: model, window: window).plan(request, pairwise: pairwise)
+    private func run(_ request: ScoringRequest, pairwise: Bool, pointwise: Bool = false,
+                     deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
+        var planned = try Planner(model: model, window: window, judge: judge).plan(request, pairwise: pairwise, pointwise: pointwise)
+        if planned.plan.generates && configuration.generationSequences < 1 {
+            throw .invalidRequest(field: "judge_mode", reason: "this server has no sequences for generation (--judge-sequences 0)")
+        }
         if !configuration.sharePrefix { planned.plan = planned.plan.unshared() }
         let completed: EnginePool.Completed
         do {
@@ -133,15 +141,13 @@ public final class Scorer: Sendable {
                 result.stepRewards = read.steps.map { $0.map { shown($0[rewardLabel]) } }
             }
         case .judge:
-            let values = outcome.groups[0].values
-            if pairwise && request.responses.count == 2 {
-                let verdict = RewardMath.swapAveraged(firstOrder: values[0], secondOrder: values[1])
-                result.rewards = [verdict.probabilityFirst, 1 - verdict.probabilityFirst]
-                result.judgeProbability = verdict.probabilityFirst
-                result.consistent = verdict.consistent
-            } else {
-                result.rewards = values.map(RewardMath.expectedRating)
-            }
+            // Every judge plan carries its run (Planner+Judge.swift); rewards in JudgeScoring.swift.
+            guard let run = planned.judge else { throw .engineFailure("judge plan without its prompts") }
+            let judged = JudgeScoring.score(run, outcome: outcome, pairwise: pairwise)
+            result.rewards = judged.rewards
+            result.judgeProbability = judged.probability
+            result.consistent = judged.report.consistent
+            result.judge = judged.report
         }
         return result
     }
@@ -165,12 +171,11 @@ public enum RewardMath {
         return weights.map { $0 / total }
     }
 
-    /// Order 1 shows (first, second) as (A, B); order 2 shows (second, first). P(first better) is the mean
-    /// of P(A) in order 1 and P(B) in order 2; the orders agree when both favour the same response.
+    /// Order 1 shows (first, second) as (A, B); order 2 shows (second, first). P(first better) is P(A) in
+    /// order 1 and P(B) in order 2; when both favour the same response it is their mean, else a tie (0.5).
     public static func swapAveraged(firstOrder: [Float], secondOrder: [Float]) -> (probabilityFirst: Double, consistent: Bool) {
-        let p1 = normalized(firstOrder)[0]
-        let p2 = normalized(secondOrder)[1]
-        return ((p1 + p2) / 2, (p1 >= 0.5) == (p2 >= 0.5))
+        let swapped = JudgeScoring.swapRule(normalized(firstOrder)[0], normalized(secondOrder)[1])
+        return (swapped.probability, swapped.consistent)
     }
 
     /// Expected value of a 0…9 rating from the digit tokens' probabilities.

@@ -60,12 +60,14 @@ public struct ScoringOptions: Sendable, Equatable {
     public var method: ScoringMethod
     public var normalization: Normalization?
     public var truncation: Truncation
+    /// Method `judge`: template, probability or generation mode (Sources/Scoring/JudgeOptions.swift).
+    public var judge: JudgeOptions
     /// classifier with a step separator (process reward models): also the head at every separator.
     public var stepRewards: Bool
     public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none,
-                stepRewards: Bool = false) {
+                stepRewards: Bool = false, judge: JudgeOptions = JudgeOptions()) {
         self.method = method; self.normalization = normalization; self.truncation = truncation
-        self.stepRewards = stepRewards
+        self.stepRewards = stepRewards; self.judge = judge
     }
 }
 
@@ -106,6 +108,8 @@ public struct ScoringResult: Sendable, Equatable {
     /// Judge pairwise only: P(first better) averaged over both orders, and whether both orders agree.
     public var judgeProbability: Double?
     public var consistent: Bool?
+    /// Judge only: template, mode and the verdict of every prompt.
+    public var judge: JudgeReport? = nil
     /// Hash of the tokenised shared prefix: equal keys share a KV cache.
     public var contextKey: String
     /// classifier: every label's output per response (`rewards` holds the reward label's), and the label names.

@@ -16,15 +16,18 @@ final class Session {
 
     let model: Model
     let window: Int
-    private let context: OpaquePointer
-    private let memory: llama_memory_t?
+    // Internal, not private: Session+Generation.swift (another file) decodes with them too.
+    let context: OpaquePointer
+    let memory: llama_memory_t?
     private let batchCapacity: Int
     private let maxOutputRows: Int
     private let workingSequences: [Int32]
+    /// Sequences judge generation leases (Session+Generation.swift), after the cache and working sequences.
+    let generationSequences: [Int32]
     private var batch: llama_batch
     private var cache: PrefixCache
-    private let abortSlot = AbortSlot()
-    private let vocabularySize: Int
+    let abortSlot = AbortSlot()
+    let vocabularySize: Int
     /// llama.cpp applies the head itself (rank pooling): embeddings are switched off to read logits.
     private let pooled: Bool
     /// A head applied in Swift to per-token hidden states: embeddings stay on (pooling NONE), logits too.
@@ -33,11 +36,13 @@ final class Session {
     private var reserved: Set<Int32> = []
     /// Called between the chunks of a long prefill so short jobs are not stuck behind it (set by the worker).
     var betweenChunks: (() -> Void)?
+    /// Generation jobs in flight and the working sequences they lease (Session+Generation.swift).
+    let generation = GenerationState()
 
     init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
         self.model = model
         window = configuration.window(for: model)
-        let sequenceCount = configuration.cacheSlots + configuration.parallelSequences
+        let sequenceCount = configuration.cacheSlots + configuration.parallelSequences + configuration.generationSequences
         var params = llama_context_default_params()
         params.n_ctx = UInt32(window * sequenceCount)
         params.n_batch = UInt32(configuration.batchSize)
@@ -64,6 +69,9 @@ final class Session {
         batch = llama_batch_init(Int32(configuration.batchSize), 0, 1)
         cache = PrefixCache(sequences: (0..<Int32(configuration.cacheSlots)).map { $0 }, maxTokens: configuration.cacheTokens)
         workingSequences = (0..<Int32(configuration.parallelSequences)).map { Int32(configuration.cacheSlots) + $0 }
+        generationSequences = (0..<Int32(configuration.generationSequences)).map {
+            Int32(configuration.cacheSlots + configuration.parallelSequences) + $0
+        }
         vocabularySize = model.vocabularySize
         llama_set_abort_callback(context, AbortSlot.callback, Unmanaged.passUnretained(abortSlot).toOpaque())
     }
@@ -148,7 +156,7 @@ final class Session {
 
     /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, reusing the
     /// longest cached prefix, and records each level so later requests can reuse it.
-    private func ensurePrefix(_ levels: [[Int32]], control: JobControl, protecting protected: Set<Int32>,
+    func ensurePrefix(_ levels: [[Int32]], control: JobControl, protecting protected: Set<Int32>,
                               reused: inout Int, computed: inout Int) throws(ScoringError) -> PrefixCache.Entry {
         var target: [Int32] = []
         var current: PrefixCache.Entry?
@@ -203,7 +211,7 @@ final class Session {
     }
 
     /// Decodes one sequence's tokens in batch-sized chunks; returns the logits after the last token.
-    private func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int,
+    func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int,
                                 control: JobControl) throws(ScoringError) -> [Float] {
         var last: [Float] = []
         var offset = 0
@@ -250,7 +258,7 @@ final class Session {
         var outputRows: Int {
             switch output {
             case .tokenLogProbs: return max(0, tokens.count - max(scoredFrom, 1))
-            case .verdict: return 1
+            case .verdict, .generate: return 1
             // Each head position also gets a logits row from llama.cpp (it computes both when embeddings are on).
             case .head(let positions): return positions.count
             // Pooled outputs are one small vector per sequence, not vocabulary-wide logits rows: the row budget
@@ -323,7 +331,7 @@ final class Session {
                     let wants: Bool
                     switch item.output {
                     case .tokenLogProbs: wants = !isLast && i + 1 >= item.scoredFrom
-                    case .verdict: wants = isLast
+                    case .verdict, .generate: wants = isLast
                     case .pooled: wants = true
                     case .head(let positions): wants = positions.contains(i)
                     }
@@ -348,7 +356,7 @@ final class Session {
                         throw .engineFailure("no hidden state for a classifier-head position")
                     }
                     results[read.candidate] += head.apply(UnsafeBufferPointer(start: hidden, count: head.hiddenSize))
-                case .pooled:
+                case .pooled, .generate:
                     break
                 }
             }
@@ -364,9 +372,9 @@ final class Session {
 
     // MARK: batch plumbing
 
-    private func clearBatch() { batch.n_tokens = 0 }
+    func clearBatch() { batch.n_tokens = 0 }
 
-    private func add(_ token: Int32, position: Int, sequence: Int32, output: Bool) {
+    func add(_ token: Int32, position: Int, sequence: Int32, output: Bool) {
         let i = Int(batch.n_tokens)
         batch.token[i] = token
         batch.pos[i] = Int32(position)
@@ -376,7 +384,7 @@ final class Session {
         batch.n_tokens += 1
     }
 
-    private func decode() throws(ScoringError) {
+    func decode() throws(ScoringError) {
         let status = llama_decode(context, batch)
         switch status {
         case 0: return

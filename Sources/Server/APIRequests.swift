@@ -51,8 +51,14 @@ struct OptionFields {
     var truncation: String?
     var timeoutMs: Int?
     var stepRewards: Bool?
+    /// Method judge only: template name, `probability` | `generate`, generation cap, return the text.
+    var judgeTemplate: String?
+    var judgeMode: String?
+    var maxNewTokens: Int?
+    var returnText: Bool?
 
-    static let keys = ["method", "normalize", "truncation", "timeout_ms", "step_rewards"]
+    static let keys = ["method", "normalize", "truncation", "timeout_ms", "step_rewards"] + judgeKeys
+    static let judgeKeys = ["judge_template", "judge_mode", "max_new_tokens", "return_text"]
 
     init(_ c: KeyedDecodingContainer<AnyKey>) throws {
         method = try c.decodeIfPresent(String.self, forKey: AnyKey("method"))
@@ -66,6 +72,13 @@ struct OptionFields {
             }
             timeoutMs = Int(ms)
         }
+        judgeTemplate = try c.decodeIfPresent(String.self, forKey: AnyKey("judge_template"))
+        judgeMode = try c.decodeIfPresent(String.self, forKey: AnyKey("judge_mode"))
+        if let n = try c.decodeIfPresent(Double.self, forKey: AnyKey("max_new_tokens")) {
+            guard n == n.rounded(), abs(n) < 1e9 else { throw APIError.badRequest("expected an integer", field: "max_new_tokens") }
+            maxNewTokens = Int(n)
+        }
+        returnText = try c.decodeIfPresent(Bool.self, forKey: AnyKey("return_text"))
     }
 
     func options(defaultMethod: ScoringMethod) throws(APIError) -> ScoringOptions {
@@ -75,7 +88,15 @@ struct OptionFields {
         if stepRewards == true && method != .classifier {
             throw .badRequest("step rewards come from a classifier head; send \"method\": \"classifier\"", field: "step_rewards")
         }
-        return ScoringOptions(method: method, normalization: normalization, truncation: truncation, stepRewards: stepRewards ?? false)
+        let judgeFields: [(String, Bool)] = [("judge_template", judgeTemplate != nil), ("judge_mode", judgeMode != nil),
+                                             ("max_new_tokens", maxNewTokens != nil), ("return_text", returnText != nil)]
+        if method != .judge, let given = judgeFields.first(where: \.1) {
+            throw .badRequest("applies to method \"judge\" only", field: given.0)
+        }
+        let judge = JudgeOptions(template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
+                                 maxNewTokens: maxNewTokens, returnText: returnText ?? false)
+        return ScoringOptions(method: method, normalization: normalization, truncation: truncation, stepRewards: stepRewards ?? false,
+                              judge: judge)
     }
 
     func timeout(default fallback: Int) throws(APIError) -> Duration {

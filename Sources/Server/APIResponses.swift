@@ -47,10 +47,11 @@ struct PairwiseResponseBody: Encodable {
     var contextKey: String
     var usage: UsageBody
     var timings: TimingsBody
+    var judge: JudgeBody?
     var head: HeadOutputBody?
 
     enum CodingKeys: String, CodingKey {
-        case rewards, preferred, probability, margin, consistent, method, normalize, model, usage, timings
+        case rewards, preferred, probability, margin, consistent, method, normalize, model, usage, timings, judge
         case contextKey = "context_key"
     }
 
@@ -63,6 +64,7 @@ struct PairwiseResponseBody: Encodable {
         try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
         try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage)
         try c.encode(timings, forKey: .timings)
+        try c.encodeIfPresent(judge, forKey: .judge)
         try head?.encode(to: encoder)
     }
 }
@@ -98,10 +100,11 @@ struct BestOfNResponseBody: Encodable {
     var contextKey: String
     var usage: UsageBody
     var timings: TimingsBody
+    var judge: JudgeBody?
     var head: HeadOutputBody?
 
     enum CodingKeys: String, CodingKey {
-        case rewards, ranking, best, method, normalize, model, usage, timings
+        case rewards, ranking, best, method, normalize, model, usage, timings, judge
         case contextKey = "context_key"
     }
 
@@ -110,7 +113,46 @@ struct BestOfNResponseBody: Encodable {
         try c.encode(rewards, forKey: .rewards); try c.encode(ranking, forKey: .ranking); try c.encode(best, forKey: .best)
         try c.encode(method, forKey: .method); try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
         try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage); try c.encode(timings, forKey: .timings)
+        try c.encodeIfPresent(judge, forKey: .judge)
         try head?.encode(to: encoder)
+    }
+}
+
+/// Method judge: the template, the mode, and every prompt's verdict (`verdict: null` with a `reason` when
+/// none could be read: never an error status).
+struct JudgeBody: Encodable {
+    struct Verdict: Encodable {
+        var verdict: JudgeVerdict
+        enum CodingKeys: String, CodingKey { case shown, verdict, reason, text, stop, generatedTokens = "generated_tokens" }
+        // `verdict` and `reason` are always present (null when absent); generation fields only in that mode.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(verdict.shown, forKey: .shown)
+            try c.encode(verdict.verdict, forKey: .verdict)
+            try c.encode(verdict.reason, forKey: .reason)
+            try c.encodeIfPresent(verdict.text, forKey: .text)
+            try c.encodeIfPresent(verdict.generatedTokens, forKey: .generatedTokens)
+            try c.encodeIfPresent(verdict.stop, forKey: .stop)
+        }
+    }
+    var template: String
+    var mode: String
+    var consistent: Bool?
+    var verdicts: [Verdict]
+
+    init?(_ report: JudgeReport?) {
+        guard let report else { return nil }
+        template = report.template
+        mode = report.mode.rawValue
+        consistent = report.consistent
+        verdicts = report.verdicts.map(Verdict.init)
+    }
+
+    enum CodingKeys: String, CodingKey { case template, mode, consistent, verdicts }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(template, forKey: .template); try c.encode(mode, forKey: .mode)
+        try c.encode(consistent, forKey: .consistent); try c.encode(verdicts, forKey: .verdicts)
     }
 }
 
@@ -122,14 +164,16 @@ struct ScoreResponseBody: Encodable {
     var usage: UsageBody
     var timings: TimingsBody
     var head: HeadOutputBody?
+    var judge: JudgeBody?
 
-    enum CodingKeys: String, CodingKey { case rewards, method, normalize, model, usage, timings }
+    enum CodingKeys: String, CodingKey { case rewards, method, normalize, model, usage, timings, judge }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(rewards, forKey: .rewards); try c.encode(method, forKey: .method)
         try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
         try c.encode(usage, forKey: .usage); try c.encode(timings, forKey: .timings)
+        try c.encodeIfPresent(judge, forKey: .judge)
         try head?.encode(to: encoder)
     }
 }

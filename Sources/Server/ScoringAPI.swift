@@ -58,7 +58,8 @@ public struct ScoringAPI: Sendable {
             rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
             margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings), head: HeadOutputBody(result)),
+            usage: UsageBody(result.usage), timings: timings(result.timings), judge: JudgeBody(result.judge),
+            head: HeadOutputBody(result)),
             headers: contextHeader(result.contextKey, result.timings))
     }
 
@@ -71,7 +72,8 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, BestOfNResponseBody(
             rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
             normalize: result.normalization.rawValue, model: scorer.model.name, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: timings(result.timings), head: HeadOutputBody(result)),
+            usage: UsageBody(result.usage), timings: timings(result.timings), judge: JudgeBody(result.judge),
+            head: HeadOutputBody(result)),
             headers: contextHeader(result.contextKey, result.timings))
     }
 
@@ -88,7 +90,8 @@ public struct ScoringAPI: Sendable {
         return .json(status: 200, ScoreResponseBody(
             rewards: finite(scored.rewards), method: options.method.rawValue,
             normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none)).rawValue,
-            model: scorer.model.name, usage: scored.usage, timings: scored.timings, head: scored.head), headers: timingHeader(scored.timings))
+            model: scorer.model.name, usage: scored.usage, timings: scored.timings, head: scored.head, judge: scored.judge),
+            headers: timingHeader(scored.timings))
     }
 
     /// OpenRLHF: `query` is prompt + response rendered with the policy's chat template; with `prompts`,
@@ -156,6 +159,8 @@ public struct ScoringAPI: Sendable {
         var vectors = [[Double]](repeating: [], count: items.count)
         var steps = [[Double]](repeating: [], count: items.count)
         var labels: [String]?
+        // Method judge: each item's verdicts, `shown` mapped from the group's responses to item indices.
+        var judge: JudgeReport?
         var responseTokens = [Int](repeating: 0, count: items.count)
         var usages: [TokenUsage] = []
         var timing = TimingsBody(queueMs: 0, computeMs: 0)
@@ -179,14 +184,25 @@ public struct ScoringAPI: Sendable {
                     if let s = result.stepRewards { steps[i] = s[k] }
                 }
                 labels = result.labels
+                if let report = result.judge {
+                    let items = requests[r].indices
+                    let verdicts = report.verdicts.map { verdict in
+                        var mapped = verdict
+                        mapped.shown = verdict.shown.map { items[$0] }
+                        return mapped
+                    }
+                    judge = JudgeReport(template: report.template, mode: report.mode, consistent: nil,
+                                        verdicts: (judge?.verdicts ?? []) + verdicts)
+                }
                 usages.append(result.usage)
                 timing.queueMs = max(timing.queueMs, result.timings.queueMs)
                 timing.computeMs = max(timing.computeMs, result.timings.computeMs)
             }
         }
         let head = labels.map { HeadOutputBody(labels: $0, rewardVectors: vectors, stepRewards: options.stepRewards ? steps : nil) }
+        judge?.verdicts.sort { $0.shown.first ?? 0 < $1.shown.first ?? 0 }
         return GroupedScores(rewards: rewards, usage: UsageBody(summing: usages, responseTokens: responseTokens), timings: timing,
-                             head: head)
+                             head: head, judge: JudgeBody(judge))
     }
 
     struct GroupedScores {
@@ -194,6 +210,7 @@ public struct ScoringAPI: Sendable {
         var usage: UsageBody
         var timings: TimingsBody
         var head: HeadOutputBody?
+        var judge: JudgeBody?
     }
 
     private func timings(_ t: Timings) -> TimingsBody { TimingsBody(queueMs: t.queueMs, computeMs: t.computeMs) }

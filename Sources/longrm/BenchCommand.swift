@@ -38,6 +38,17 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight at once.")
     var concurrency = 1
 
+    @Option(name: .customLong("judge-template"),
+            help: "Judge template the server should use (pair, rank, critique, plain, or a --judge-template file's name); implies --method judge.")
+    var judgeTemplate: String?
+
+    @Option(name: .customLong("judge-mode"),
+            help: "Judge verdicts from probabilities (probability) or greedy generation (generate); implies --method judge.")
+    var judgeMode: String?
+
+    @Option(name: .customLong("max-new-tokens"), help: "Judge generation: most new tokens per prompt (the paper: 2048).")
+    var maxNewTokens: Int?
+
     @Option(help: "Seed for the order in which candidates are shown.")
     var seed: UInt64 = 42
 
@@ -75,6 +86,12 @@ struct BenchRunCommand: AsyncParsableCommand {
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if URL(string: url)?.host == nil { throw ValidationError("--url \(url) is not a URL") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if judging, let method, method != "judge" {
+            throw ValidationError("--judge-template, --judge-mode and --max-new-tokens apply to --method judge, not \(method)")
+        }
+        if let judgeMode, !["probability", "generate"].contains(judgeMode) {
+            throw ValidationError("--judge-mode must be probability or generate")
+        }
     }
 
     func run() async throws {
@@ -87,7 +104,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         let (previous, issues) = try ResultsStore.load(path: out)
         for issue in issues { BenchCLI.warn("skipping \(issue)") }
         let existing = ResultsStore.latest(previous)
-        let conflicts = BenchRunner.conflictingMethods(existing, method: method, normalize: normalize)
+        let conflicts = BenchRunner.conflictingMethods(existing, method: judging ? "judge" : method, normalize: normalize)
         if !conflicts.isEmpty {
             throw BenchCLI.Failure(
                 "\(out) holds results of method \(conflicts.joined(separator: ", ")); use another --out or --fresh")
@@ -114,6 +131,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         BenchCLI.warn("wrote \(out), \(summaryPath), \(svgPath)")
     }
 
+    var judging: Bool { judgeTemplate != nil || judgeMode != nil || maxNewTokens != nil }
+
     func select(_ records: [BenchRecord]) -> [BenchRecord] {
         let taskSet = Set(BenchCLI.split(tasks).map { $0.lowercased() })
         let lengthSet = Set(BenchCLI.split(lengths).map { $0.lowercased() })
@@ -128,9 +147,11 @@ struct BenchRunCommand: AsyncParsableCommand {
     func score(_ pending: [BenchRecord]) async throws -> [ItemResult] {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
         let client = HTTPRewardClient(url: base, timeout: requestTimeout, retry: RetryPolicy(maxAttempts: retries))
+        // A judge run follows the paper: a prompt over the window keeps its head and tail, the answers whole.
         let options = BenchOptions(
-            method: method, normalize: normalize, truncation: truncation, timeoutMs: timeoutMs, seed: seed,
-            concurrency: concurrency)
+            method: judging ? "judge" : method, normalize: normalize, truncation: truncation ?? (judging ? "middle" : nil),
+            timeoutMs: timeoutMs, seed: seed, concurrency: concurrency,
+            judgeTemplate: judgeTemplate, judgeMode: judgeMode, maxNewTokens: maxNewTokens)
         let writer = try LineWriter(path: out)
         let progress = ProgressReporter(total: pending.count, label: "bench")
         let unreachable = UnreachableGuard(limit: max(3, concurrency * 2))

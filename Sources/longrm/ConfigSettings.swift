@@ -59,10 +59,22 @@ enum ServeSettings {
         flag: "no-prefix-sharing", summary: "Decode every candidate with its own copy of the prompt (slow reference for benchmarks).",
         defaultText: "off")
 
+    static let judgeTemplate = ConfigSetting(
+        flag: "judge-template", summary: "A judge template file (JSON: name, kind, system, user with placeholders, answer_prefix, verdict_pattern; docs/JUDGE.md).",
+        defaultText: "none (built-in pair, rank, critique, plain)", valueName: "file")
+    static let judgeMaxNewTokens = ConfigSetting(
+        flag: "judge-max-new-tokens", summary: "Most tokens a judge request may generate (max_new_tokens above it is a 400).", defaultText: "2048")
+    static let judgeSequences = ConfigSetting(
+        flag: "judge-sequences", summary: "KV sequences per worker for judge generation, apart from --parallel (each costs a window of KV memory; 0 disables generation).",
+        defaultText: "4")
+    static let judgeNewTokens = ConfigSetting(
+        flag: "judge-new-tokens", summary: "Tokens a judge generates when a request gives no max_new_tokens.", defaultText: "512")
+
     static let all: [ConfigSetting] = [
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens, maxConnections,
         maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
         cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing, rewardLabel,
+        judgeTemplate, judgeMaxNewTokens, judgeNewTokens, judgeSequences,
     ]
 
     /// Keys a config file may set: everything that has an environment variable, except `config` itself.

@@ -46,6 +46,42 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong(ServeSettings.noPrefixSharing.flag), help: ServeSettings.noPrefixSharing.help)
     var noPrefixSharing = false
 
+    @Option(name: .customLong(ServeSettings.judgeTemplate.flag), help: ServeSettings.judgeTemplate.help)
+    var judgeTemplate: String?
+
+    @Option(name: .customLong(ServeSettings.judgeMaxNewTokens.flag), help: ServeSettings.judgeMaxNewTokens.help)
+    var judgeMaxNewTokens: String?
+
+    @Option(name: .customLong(ServeSettings.judgeNewTokens.flag), help: ServeSettings.judgeNewTokens.help)
+    var judgeNewTokens: String?
+
+    @Option(name: .customLong(ServeSettings.judgeSequences.flag), help: ServeSettings.judgeSequences.help)
+    var judgeSequences: String?
+
+    /// Judge templates (the built-ins plus a `--judge-template` file, refused here when it lacks a
+    /// placeholder) and the generation limits.
+    func resolveJudge(_ r: inout ConfigResolver) throws(ConfigError) -> JudgeConfiguration {
+        typealias S = ServeSettings
+        let cap = try r.int(S.judgeMaxNewTokens, cli: judgeMaxNewTokens, default: 2048, range: 1...1_000_000)
+        let standard = try r.int(S.judgeNewTokens, cli: judgeNewTokens, default: min(512, cap), range: 1...cap)
+        var extra: [JudgeTemplate] = []
+        if let path = try r.optionalString(S.judgeTemplate, cli: judgeTemplate) {
+            do {
+                extra.append(try JudgeTemplateFile.load(path))
+            } catch {
+                throw ConfigError(description: "--judge-template: \(error.message.replacingOccurrences(of: "judge-template: ", with: ""))")
+            }
+        }
+        return JudgeConfiguration(templates: JudgeTemplates(extra: extra), defaultMaxNewTokens: standard, maxNewTokensCap: cap)
+    }
+
+    var judge: JudgeConfiguration {
+        get throws(ScoringError) {
+            var resolver = ConfigResolver(environment: ProcessEnvironment.values, file: nil)
+            do { return try resolveJudge(&resolver) } catch { throw .modelLoadFailed("invalid configuration: \(error)") }
+        }
+    }
+
     /// The model path and engine settings; defaults match `EngineConfiguration()`, ranges its `validated()`.
     func resolve(_ r: inout ConfigResolver) throws(ConfigError) -> (model: String, configuration: EngineConfiguration) {
         typealias S = ServeSettings
@@ -64,11 +100,15 @@ struct EngineOptions: ParsableArguments {
         c.repackWeights = try r.bool(S.repack, cli: repack, default: c.repackWeights)
         c.rewardLabel = try r.optionalString(S.rewardLabel, cli: rewardLabel)
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: noPrefixSharing, default: !c.sharePrefix))
+        c.generationSequences = try r.int(S.judgeSequences, cli: judgeSequences, default: c.generationSequences, range: 0...64)
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
         }
         guard c.cacheSlots + c.parallelSequences <= 256 else {
             throw ConfigError(description: "--cache-slots + --parallel must be ≤ 256, got \(c.cacheSlots + c.parallelSequences)")
+        }
+        guard c.cacheSlots + c.parallelSequences + c.generationSequences <= 256 else {
+            throw ConfigError(description: "--cache-slots + --parallel + --judge-sequences must be ≤ 256")
         }
         return (path, c)
     }

@@ -41,7 +41,7 @@ struct ScoreCommand: AsyncParsableCommand {
         }
         let scorer: Scorer
         do {
-            scorer = try await Scorer.load(modelPath: engine.model, configuration: engine.configuration)
+            scorer = try await Scorer.load(modelPath: engine.model, configuration: engine.configuration, judge: engine.judge)
         } catch {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(2)

@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         var host = "", port = 0, apiKey: String?, defaultMethod: ScoringMethod?, timeoutMs = 0
         var maxQueueRequests = 0, maxQueueTokens = 0, maxConnections = 0, maxBodyBytes = 0, drainTimeoutMs = 0
         var logFormat = LogFormat.logfmt, logLevel = Logger.Level.info
-        var model = "", engine = EngineConfiguration()
+        var model = "", engine = EngineConfiguration(), judge = JudgeConfiguration()
         var effective: [(flag: String, value: String, origin: ConfigOrigin)] = []
     }
 
@@ -96,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.logFormat = try r.choice(S.logFormat, cli: logFormat, default: LogFormat.logfmt) ?? .logfmt
         c.logLevel = try r.choice(S.logLevel, cli: logLevel, default: Logger.Level.info) ?? .info
         (c.model, c.engine) = try engine.resolve(&r)
+        c.judge = try engine.resolveJudge(&r)
         c.effective = (file.map { [("config", $0.path, bootstrap.effective[0].origin)] } ?? []) + r.effective
         return c
     }
@@ -112,7 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             scorer = try await Scorer.load(
                 modelPath: c.model, configuration: c.engine,
-                queueLimits: EnginePool.QueueLimits(maxQueuedRequests: c.maxQueueRequests, maxQueuedTokens: c.maxQueueTokens))
+                queueLimits: EnginePool.QueueLimits(maxQueuedRequests: c.maxQueueRequests, maxQueuedTokens: c.maxQueueTokens),
+                judge: c.judge)
         } catch {
             logger.critical("cannot start: \(error.message)", metadata: ["model": "\(c.model)"])
             throw ExitCode(2)
