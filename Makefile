@@ -11,11 +11,15 @@ SWIFT_FLAGS ?=
 setup:
 	@scripts/setup.sh --with-tools
 
+# LLAMA_PREFIX is exported from env.sh: SwiftPM caches Package.swift's result and notices a changed
+# environment, not a changed env.sh, so a new build of llama.cpp (another CPU flavour) is picked up.
+WITH_ENV = source $(LONGRM_CACHE)/env.sh && export LLAMA_PREFIX &&
+
 build: setup
-	swift build $(SWIFT_FLAGS)
+	$(WITH_ENV) swift build $(SWIFT_FLAGS)
 
 release: setup
-	swift build -c release $(SWIFT_FLAGS)
+	$(WITH_ENV) swift build -c release $(SWIFT_FLAGS)
 
 run: release
 	.build/release/longrm serve --host $(HOST) --port $(PORT) --model $(MODEL)

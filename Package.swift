@@ -2,13 +2,19 @@
 import Foundation
 import PackageDescription
 
-// llama.cpp is built by scripts/setup.sh into a cache outside the repository, keyed by the sdist version and
-// its sha256 prefix. Keep these two in step with scripts/setup.sh.
-let llamaVersion = "0.3.36"
-let llamaKey = "832db0699007-avx2"
-let cacheRoot = ProcessInfo.processInfo.environment["LONGRM_CACHE"]
-    ?? (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache/longrm"
-let llamaPrefix = "\(cacheRoot)/llama.cpp-\(llamaVersion)-\(llamaKey)/install"
+// llama.cpp is built by scripts/setup.sh into a cache outside the repository, in a directory keyed by the
+// sdist and the CPU flavour it was built for; setup writes that prefix to <cache>/env.sh. LLAMA_PREFIX
+// wins: the Makefile, scripts/test.sh and bench/run.sh export it from env.sh, because SwiftPM reuses this
+// manifest's result until the manifest or the environment changes (a changed env.sh alone goes unnoticed).
+let environment = ProcessInfo.processInfo.environment
+let cacheRoot = environment["LONGRM_CACHE"] ?? (environment["HOME"] ?? "/root") + "/.cache/longrm"
+func setUpPrefix() -> String? {
+    guard let text = try? String(contentsOfFile: cacheRoot + "/env.sh", encoding: .utf8) else { return nil }
+    let key = "LLAMA_PREFIX="
+    return text.split(separator: "\n").first { $0.hasPrefix(key) }.map { String($0.dropFirst(key.count)) }
+}
+// Before set-up the path names the fix: the compiler then reports "llama.h not found" under it.
+let llamaPrefix = environment["LLAMA_PREFIX"] ?? setUpPrefix() ?? "\(cacheRoot)/run-scripts-setup.sh-first"
 
 let llamaSwiftFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llamaPrefix)/include"])]
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]

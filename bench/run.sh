@@ -5,6 +5,9 @@
 #   BENCH_REBUILD=1   run `swift build -c release` even when the binary exists
 #   BENCH_ONLY=a,b    only workloads whose names start with these (harness debugging; nothing appended)
 #   BENCH_SIZES=s,l   the two context sizes instead of 2048,8192 (harness debugging; nothing appended)
+#   BENCH_OURS_ARGS / BENCH_PEER_ARGS   extra arguments for longrm serve / llama-server (scripts/gpu-check.sh)
+# The floor is llama-bench of set-up's build (the CPU variant chosen for this host), or of a native build
+# when bench/cpu-variants.sh has built one and it is faster: the best build for the host.
 # Output: the table on stdout, bench/results/<UTC date>.json (committed), a dated section in docs/PERFORMANCE.md.
 # Needs scripts/setup.sh --with-tools to have run (~/.cache/longrm/env.sh: LLAMA_TOOLS, LONGRM_DEFAULT_MODEL), wrk.
 set -euo pipefail
@@ -20,20 +23,25 @@ export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 # shellcheck source=/dev/null
 [[ -f "$LONGRM_CACHE/env.sh" ]] && source "$LONGRM_CACHE/env.sh"
 LONGRM_DEFAULT_MODEL=${LONGRM_DEFAULT_MODEL:-$LONGRM_CACHE/models/gemma-3-270m-q4_k_m.gguf}
-LLAMA_TOOLS=${LLAMA_TOOLS:-$(ls -d "$LONGRM_CACHE"/llama.cpp-*-avx2/build-tools/bin 2>/dev/null | head -1)}
-[[ -x "$LLAMA_TOOLS/llama-server" ]] || { echo "bench: no llama-server (run scripts/setup.sh --with-tools)" >&2; exit 1; }
+[[ -x "${LLAMA_TOOLS:-}/llama-server" ]] || { echo "bench: no llama-server (run scripts/setup.sh --with-tools)" >&2; exit 1; }
 SCRATCH=${BENCH_SCRATCH:-.build-bench-perf}
 BIN="$SCRATCH/release/longrm"
 if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
+  export LLAMA_PREFIX  # Package.swift: the environment, unlike env.sh, is part of SwiftPM's manifest cache key
   swift build -c release --product longrm --scratch-path "$SCRATCH"
 fi
 command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
 mkdir -p "$WORK"
 CLS="$WORK/gemma-cls.gguf"
-if [[ ! -s "$CLS" ]]; then
+# Only when the classifier workload runs (it needs the gguf package).
+if [[ ! -s "$CLS" && ( -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == *classifier* ) ]]; then
   python3 scripts/make_classifier_model.py --from "$LONGRM_DEFAULT_MODEL" "$CLS.tmp" && mv "$CLS.tmp" "$CLS"
 fi
+natives=("$LONGRM_CACHE"/bench/llama-bench-native-*/bin/llama-bench)
+NATIVE=""
+[[ -x "${natives[0]}" ]] && NATIVE=${natives[0]}
 exec python3 -m bench.lrbench.main "${full[@]}" --binary "$BIN" --tools "$LLAMA_TOOLS" \
   --model "$LONGRM_DEFAULT_MODEL" --classifier-model "$CLS" --work "$WORK" --only "${BENCH_ONLY:-}" \
-  --sizes "${BENCH_SIZES:-2048,8192}"
+  --sizes "${BENCH_SIZES:-2048,8192}" --native-bench "$NATIVE" --cpu-flavor "${LLAMA_CPU_FLAVOR:-?}" \
+  --ours-extra="${BENCH_OURS_ARGS:-}" --peer-extra="${BENCH_PEER_ARGS:-}"

@@ -292,6 +292,12 @@ def main() -> int:
             sys.stderr.write(text.decode("utf-8", "replace"))
 
     lib.llama_log_set(quiet, None)
+    # Set-up's build keeps its CPU backend in modules beside libggml, one per CPU variant (scripts/setup.sh):
+    # load the best this CPU runs, from there (llama_backend_init would only look beside python3).
+    ggml = C.CDLL(str(lib_dir / "libggml.so"))
+    ggml.ggml_backend_load_all_from_path.argtypes = [C.c_char_p]
+    if ggml.ggml_backend_reg_count() == 0:
+        ggml.ggml_backend_load_all_from_path(str(lib_dir).encode())
     lib.llama_backend_init()
 
     t0 = time.perf_counter()

@@ -12,16 +12,28 @@ MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 MODEL_PKG_VERSION=1.0.0
 
 CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
-# A portable x86-64 build (AVX2/FMA/F16C) rather than GGML_NATIVE: a native build also compiles AMX kernels,
-# which crash with SIGILL on virtual machines that advertise AMX without enabling it, and a cache or image
-# built on one host must run on the next.
-LLAMA_FLAVOR=avx2
-LLAMA_CPU_FLAGS=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
-LLAMA_DIR="$CACHE/llama.cpp-$LLAMA_PY_VERSION-${LLAMA_PY_SHA256:0:12}-$LLAMA_FLAVOR"
-# Extra CMake arguments for the library, after the flavour's (a later -D wins): -DGGML_CUDA=ON for GPU hosts,
-# -DGGML_AVX2=OFF ... for older CPUs (docs/OPERATIONS.md). The library is rebuilt when they change.
+# llama.cpp is built with its CPU backend as loadable modules (GGML_BACKEND_DL), one per CPU variant, and the
+# engine picks one at start (Sources/Scoring/CPUVariant.swift): ggml refuses a module this CPU cannot run, so
+# a cache or image moved to another host never dies with SIGILL. LONGRM_LLAMA_CPU chooses what is built:
+#   auto (default)  the best variant for this host (scripts/cpu-flavor.sh) plus the x64 baseline: ~2 min more
+#                   than one variant, where all fourteen take far longer (docs/PERFORMANCE.md, "CPU variants")
+#   all             every upstream x86 variant (GGML_CPU_ALL_VARIANTS): for images that run on any host
+#   TAG             that variant plus x64 (a cache built here for another machine's CPU)
+# No GGML_NATIVE: it compiles AMX kernels that crash on virtual machines listing AMX without enabling it.
+LLAMA_CPU=${LONGRM_LLAMA_CPU:-auto}
+HOST_FLAVOR=$(scripts/cpu-flavor.sh)
+case "$LLAMA_CPU" in
+  auto) LLAMA_FLAVOR=$HOST_FLAVOR ;;
+  all) LLAMA_FLAVOR=all ;;
+  *) scripts/cpu-flavor.sh --flags "$LLAMA_CPU" >/dev/null; LLAMA_FLAVOR=$LLAMA_CPU ;;
+esac
+# Extra CMake arguments for the library, after the flavour's (a later -D wins): -DGGML_CUDA=ON for GPU hosts
+# (scripts/gpu-check.sh). They key the cache too, so a CUDA build never replaces the CPU one.
 LLAMA_EXTRA_ARGS=${LONGRM_LLAMA_CMAKE_ARGS:-}
 read -r -a LLAMA_EXTRA_FLAGS <<< "$LLAMA_EXTRA_ARGS"
+LLAMA_KEY="${LLAMA_PY_SHA256:0:12}-cpu-$LLAMA_FLAVOR"
+[[ -n "$LLAMA_EXTRA_ARGS" ]] && LLAMA_KEY+="-x$(printf '%s' "$LLAMA_EXTRA_ARGS" | sha256sum | cut -c1-8)"
+LLAMA_DIR="$CACHE/llama.cpp-$LLAMA_PY_VERSION-$LLAMA_KEY"
 MODEL_DIR="$CACHE/models"
 WITH_TOOLS=0
 [[ "${1:-}" == "--with-tools" ]] && WITH_TOOLS=1
@@ -47,7 +59,8 @@ fi
 mkdir -p "$CACHE" "$MODEL_DIR"
 
 CURRENT_STEP="llama.cpp source"
-SRC="$LLAMA_DIR/src"
+# One source tree for every flavour.
+SRC="$CACHE/llama.cpp-$LLAMA_PY_VERSION-${LLAMA_PY_SHA256:0:12}-src"
 if [[ ! -f "$SRC/.stamp" ]]; then
   step "downloading llama-cpp-python==$LLAMA_PY_VERSION sdist (cmake must already be installed, or pip builds one)"
   tmp=$(mktemp -d)
@@ -66,30 +79,53 @@ fi
 CURRENT_STEP="llama.cpp library build"
 PREFIX="$LLAMA_DIR/install"
 JOBS=$(nproc)
-if [[ ! -f "$PREFIX/.stamp" || "$(cat "$PREFIX/.stamp")" != "$LLAMA_EXTRA_ARGS" ]]; then
-  step "building libllama (about 3 minutes on 2 cores)${LLAMA_EXTRA_ARGS:+ with $LLAMA_EXTRA_ARGS}"
-  # Arguments changed: start clean, since a CMake cache keeps the options of the previous build.
-  [[ -f "$PREFIX/.stamp" ]] && rm -rf "$LLAMA_DIR/build-lib" "$PREFIX"
-  cmake -S "$SRC" -B "$LLAMA_DIR/build-lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON "${LLAMA_CPU_FLAGS[@]}" \
-    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-    -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_RPATH='$ORIGIN' \
-    "${LLAMA_EXTRA_FLAGS[@]}" >/dev/null
-  cmake --build "$LLAMA_DIR/build-lib" --target llama -j "$JOBS" >/dev/null
-  cmake --install "$LLAMA_DIR/build-lib" >/dev/null
+BUILD="$LLAMA_DIR/build-lib"
+# Modules go to lib/ beside libggml, where the engine looks for them (upstream installs them to bin/).
+DL_FLAGS=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON -DCMAKE_INSTALL_BINDIR=lib
+  -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF
+  -DCMAKE_INSTALL_RPATH='$ORIGIN')
+if [[ "$LLAMA_FLAVOR" == all ]]; then
+  read -r -a CPU_FLAGS <<< "-DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=ON"
+else
+  read -r -a CPU_FLAGS <<< "$(scripts/cpu-flavor.sh --flags "$LLAMA_FLAVOR")"
+fi
+if [[ ! -f "$PREFIX/.stamp" ]]; then
+  step "building libllama with CPU variant(s) '$LLAMA_FLAVOR' (host: $HOST_FLAVOR)${LLAMA_EXTRA_ARGS:+ and $LLAMA_EXTRA_ARGS}"
+  started=$SECONDS
+  rm -rf "$BUILD" "$LLAMA_DIR/build-x64" "$PREFIX"
+  cmake -S "$SRC" -B "$BUILD" "${DL_FLAGS[@]}" "${CPU_FLAGS[@]}" -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF \
+    -DLLAMA_BUILD_COMMON=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" "${LLAMA_EXTRA_FLAGS[@]}" >/dev/null
+  cmake --build "$BUILD" --target llama -j "$JOBS" >/dev/null  # libggml depends on every backend module
+  cmake --install "$BUILD" >/dev/null
+  if [[ "$LLAMA_FLAVOR" != all ]]; then
+    # One variant builds as an untagged libggml-cpu.so; the tag names it for the engine and the logs.
+    mv "$PREFIX/lib/libggml-cpu.so" "$PREFIX/lib/libggml-cpu-$LLAMA_FLAVOR.so"
+    if [[ "$LLAMA_FLAVOR" != x64 ]]; then
+      # The baseline runs anywhere: what LONGRM_CPU_VARIANT=x64 forces (the tests prove it starts and scores).
+      read -r -a X64_FLAGS <<< "$(scripts/cpu-flavor.sh --flags x64)"
+      cmake -S "$SRC" -B "$LLAMA_DIR/build-x64" "${DL_FLAGS[@]}" "${X64_FLAGS[@]}" -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
+        -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_COMMON=OFF "${LLAMA_EXTRA_FLAGS[@]}" >/dev/null
+      cmake --build "$LLAMA_DIR/build-x64" --target ggml-cpu -j "$JOBS" >/dev/null
+      cp "$LLAMA_DIR/build-x64/bin/libggml-cpu.so" "$PREFIX/lib/libggml-cpu-x64.so"
+    fi
+  fi
+  echo "$LLAMA_FLAVOR" > "$PREFIX/cpu-flavor"
   printf '%s' "$LLAMA_EXTRA_ARGS" > "$PREFIX/.stamp"
+  step "libllama built in $((SECONDS - started)) s: $(cd "$PREFIX/lib" && echo libggml-cpu-*.so)"
 fi
 
 CURRENT_STEP="llama.cpp tools build"
-TOOLS="$LLAMA_DIR/tools"
-if ((WITH_TOOLS)) && [[ ! -f "$TOOLS/.stamp" ]]; then
-  step "building llama-server and llama-bench (about 4 minutes on 2 cores)"
-  cmake -S "$SRC" -B "$LLAMA_DIR/build-tools" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF "${LLAMA_CPU_FLAGS[@]}" \
-    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
-    -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_APP=OFF >/dev/null
-  cmake --build "$LLAMA_DIR/build-tools" --target llama-server llama-bench -j "$JOBS" >/dev/null
-  mkdir -p "$TOOLS"
-  cp "$LLAMA_DIR/build-tools/bin/llama-server" "$LLAMA_DIR/build-tools/bin/llama-bench" "$TOOLS/"
-  touch "$TOOLS/.stamp"
+# In the library's build tree, so the tools run on the same engine build: they load the CPU module beside them.
+TOOLS="$BUILD/bin"
+if ((WITH_TOOLS)) && [[ ! -f "$TOOLS/.stamp-tools" ]]; then
+  step "building llama-server and llama-bench (about 3 minutes on 2 cores)"
+  started=$SECONDS
+  # The library's options again (unchanged: nothing is rebuilt), in case its build folder was removed.
+  cmake -S "$SRC" -B "$BUILD" "${DL_FLAGS[@]}" "${CPU_FLAGS[@]}" -DCMAKE_INSTALL_PREFIX="$PREFIX" "${LLAMA_EXTRA_FLAGS[@]}" \
+    -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON >/dev/null
+  cmake --build "$BUILD" --target llama-server llama-bench -j "$JOBS" >/dev/null
+  touch "$TOOLS/.stamp-tools"
+  step "tools built in $((SECONDS - started)) s"
 fi
 
 CURRENT_STEP="default model"
@@ -144,11 +180,16 @@ if [[ ! -f "$TEST_MODELS/.stamp-chat-v1" ]]; then
   touch "$TEST_MODELS/.stamp-chat-v1"
 fi
 
-# One file the Makefile and Package.swift read, so the paths live in one place.
-cat > "$CACHE/env.sh" <<ENV
+# One file the Makefile, the scripts and Package.swift read, so the paths live in one place: <cache>/env.sh
+# names the build set up last. LONGRM_ENV_FILE writes it elsewhere (scripts/gpu-check.sh: its CUDA build
+# must not become the default).
+ENV_FILE=${LONGRM_ENV_FILE:-$CACHE/env.sh}
+cat > "$ENV_FILE.partial" <<ENV
 LLAMA_PREFIX=$PREFIX
 LLAMA_TOOLS=$TOOLS
+LLAMA_CPU_FLAVOR=$LLAMA_FLAVOR
 LONGRM_DEFAULT_MODEL=$MODEL
 LONGRM_TEST_MODELS=$TEST_MODELS
 ENV
-step "ready: llama.cpp in $PREFIX, model $MODEL"
+mv "$ENV_FILE.partial" "$ENV_FILE"
+step "ready: llama.cpp ($LLAMA_FLAVOR) in $PREFIX, model $MODEL; paths in $ENV_FILE"

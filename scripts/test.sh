@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 source "$LONGRM_CACHE/env.sh"
-export LONGRM_DEFAULT_MODEL LLAMA_TOOLS LLAMA_PREFIX LONGRM_TEST_MODELS
+export LONGRM_DEFAULT_MODEL LLAMA_TOOLS LLAMA_PREFIX LONGRM_TEST_MODELS LLAMA_CPU_FLAVOR
 # Style: .swift-format (4-space indent, 120 columns), checked like a test. Toolchains before 6.0 lack it.
 if swift format --version >/dev/null 2>&1; then
   swift format lint --strict -r Sources Tests Package.swift || { echo "swift format lint failed: run 'swift format -i -r Sources Tests Package.swift'"; exit 1; }

@@ -47,7 +47,7 @@ expected = {
     "longrm_running_jobs": "gauge", "longrm_open_connections": "gauge", "longrm_model_load_seconds": "gauge",
     "longrm_http_request_body_bytes": "counter", "longrm_http_response_body_bytes": "counter",
     "longrm_queue_saturated": "gauge", "longrm_draining": "gauge", "longrm_model_info": "gauge",
-    "longrm_engine_workers": "gauge",
+    "longrm_engine_workers": "gauge", "longrm_build_info": "gauge",
 }
 for name, kind in expected.items():
     need(name in families and families[name].type == kind, f"{name} is a {kind}")
@@ -78,6 +78,8 @@ need((value("longrm_engine_batches", "longrm_engine_batches_total") or 0) >= 2, 
 need((value("longrm_engine_batched_jobs", "longrm_engine_batched_jobs_total") or 0) >= 2, "at least 2 batched jobs")
 need(value("longrm_queue_requests", "longrm_queue_requests") == 0, "queue empty")
 need(value("longrm_running_jobs", "longrm_running_jobs") == 0, "nothing running")
+build = [s for s in families["longrm_build_info"].samples if s.value == 1 and s.labels.get("cpu_variant")]
+need(len(build) == 1, f"longrm_build_info names the CPU variant: {[s.labels for s in build]}")
 need((value("longrm_open_connections", "longrm_open_connections") or 0) >= 1, "the scrape's connection is open")
 need((value("longrm_model_load_seconds", "longrm_model_load_seconds") or 0) > 0, "model load time > 0")
 print(f"{len(failures)} failures")

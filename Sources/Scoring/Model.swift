@@ -32,9 +32,11 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     let startTokens: [Int32]
     let endTokens: [Int32]
     public let loadSeconds: Double
+    /// The llama.cpp CPU module computing for this process (one per process, chosen at the first load).
+    public let cpuVariant: CPUVariant
 
     public init(path: String, useExtraBuffers: Bool = true, gpuLayers: Int = 0) throws(ScoringError) {
-        LlamaBackend.ensureInitialized()
+        cpuVariant = try LlamaBackend.ensureInitialized()
         try Model.checkFile(path)
         let started = Date()
         var params = llama_model_default_params()

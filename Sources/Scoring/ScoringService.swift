@@ -37,13 +37,15 @@ public struct ServiceInfo: Sendable, Equatable {
     public var loadSeconds: Double
     /// What the KV cache costs and holds (bytes per token, contexts cached at once).
     public var kv: KVAccounting
+    /// The llama.cpp CPU variant computing (e.g. `haswell`, `x64`).
+    public var cpuVariant: String
 
     public init(modelName: String, window: Int, trainedContext: Int, methods: [ScoringMethod], classifierLabels: [String] = [],
                 rewardLabel: String? = nil, hasChatTemplate: Bool = false, engineWorkers: Int = 1, loadSeconds: Double = 0,
-                kv: KVAccounting? = nil) {
+                kv: KVAccounting? = nil, cpuVariant: String = "unknown") {
         self.modelName = modelName; self.window = window; self.trainedContext = trainedContext; self.methods = methods
         self.classifierLabels = classifierLabels; self.rewardLabel = rewardLabel; self.hasChatTemplate = hasChatTemplate
-        self.engineWorkers = engineWorkers; self.loadSeconds = loadSeconds
+        self.engineWorkers = engineWorkers; self.loadSeconds = loadSeconds; self.cpuVariant = cpuVariant
         self.kv = kv ?? KVAccounting(bytesPerToken: 0, slidingBytesPerStream: 0, window: window, streamsPerWorker: 1,
                                      workers: engineWorkers)
     }
@@ -75,7 +77,8 @@ extension Scorer: ScoringService {
                     classifierLabels: model.classifierLabels,
                     rewardLabel: model.classifierLabels.indices.contains(rewardLabel) ? model.classifierLabels[rewardLabel] : nil,
                     hasChatTemplate: model.chatTemplate != nil,
-                    engineWorkers: configuration.workers, loadSeconds: model.loadSeconds, kv: kv)
+                    engineWorkers: configuration.workers, loadSeconds: model.loadSeconds, kv: kv,
+                    cpuVariant: model.cpuVariant.name)
     }
 }
 

@@ -200,11 +200,12 @@ struct ModelsResponseBody: Encodable {
         var rewardLabel: String?
         var chatTemplate: Bool
         var kv: KV
+        var cpuVariant: String
         enum CodingKeys: String, CodingKey {
             case id, object, methods, kv
             case contextWindow = "context_window", trainedContext = "trained_context"
             case defaultMethod = "default_method", classifierLabels = "classifier_labels", chatTemplate = "chat_template"
-            case rewardLabel = "reward_label"
+            case rewardLabel = "reward_label", cpuVariant = "cpu_variant"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -213,6 +214,7 @@ struct ModelsResponseBody: Encodable {
             try c.encode(contextWindow, forKey: .contextWindow); try c.encode(trainedContext, forKey: .trainedContext)
             try c.encode(defaultMethod, forKey: .defaultMethod); try c.encode(classifierLabels, forKey: .classifierLabels)
             try c.encode(rewardLabel, forKey: .rewardLabel); try c.encode(chatTemplate, forKey: .chatTemplate)
+            try c.encode(cpuVariant, forKey: .cpuVariant)
             try c.encode(kv, forKey: .kv)
         }
     }

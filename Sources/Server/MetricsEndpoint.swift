@@ -68,5 +68,7 @@ public final class MetricsEndpoint: Sendable {
         out.sample("longrm_model_load_seconds", info.loadSeconds)
         out.family("longrm_model_info", type: "gauge", help: "The model served (value 1), with its context window in tokens.")
         out.sample("longrm_model_info", [("model", info.modelName), ("window", String(info.window))], 1)
+        out.family("longrm_build_info", type: "gauge", help: "The engine build (value 1): the llama.cpp CPU variant computing (libggml-cpu-<variant>.so).")
+        out.sample("longrm_build_info", [("cpu_variant", info.cpuVariant)], 1)
     }
 }

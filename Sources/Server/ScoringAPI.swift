@@ -127,7 +127,8 @@ public struct ScoringAPI: Sendable {
             methods: info.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
             classifierLabels: info.classifierLabels, rewardLabel: info.rewardLabel, chatTemplate: info.hasChatTemplate,
             kv: .init(bytesPerToken: info.kv.bytesPerToken, bytesPerContext: info.kv.bytesPerStream, largestContext: info.kv.window,
-                      contextsPerWorker: info.kv.streamsPerWorker, workers: info.kv.workers, totalBytes: info.kv.totalBytes))])
+                      contextsPerWorker: info.kv.streamsPerWorker, workers: info.kv.workers, totalBytes: info.kv.totalBytes),
+            cpuVariant: info.cpuVariant)])
     }
 
     func ready() -> HTTPResponse {

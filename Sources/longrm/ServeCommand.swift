@@ -95,7 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("model loaded", metadata: [
             "name": "\(scorer.model.name)", "window": "\(scorer.window)", "methods": "\(scorer.methods.map(\.rawValue))",
             "load_seconds": "\(String(format: "%.2f", scorer.model.loadSeconds))",
+            "cpu_variant": "\(scorer.model.cpuVariant.name)", "cpu_variants_built": "\(scorer.model.cpuVariant.available)",
         ])
+        if let note = scorer.model.cpuVariant.note { logger.warning("cpu variant \(scorer.model.cpuVariant.name): \(note)") }
         defer { scorer.shutdown() }
 
         var configuration = c.app

@@ -14,7 +14,12 @@ enum TestModel {
 
     /// One thread per engine: suites run concurrently, and spinning OpenMP threads on an oversubscribed
     /// 2-core machine slow everything down many times over.
-    static let small = EngineConfiguration(contextSize: 2048, threads: 1, parallelSequences: 8, cacheSlots: 4)
+    /// LONGRM_TEST_GPU_LAYERS offloads layers (-1 = all) for scripts/gpu-check.sh on a CUDA build.
+    static let small: EngineConfiguration = {
+        var configuration = EngineConfiguration(contextSize: 2048, threads: 1, parallelSequences: 8, cacheSlots: 4)
+        configuration.gpuLayers = ProcessInfo.processInfo.environment["LONGRM_TEST_GPU_LAYERS"].flatMap { Int($0) } ?? 0
+        return configuration
+    }()
 
     private static let shared = Task { try await load(small) }
     /// For tests that assert on cache hits: no other suite's requests can evict its entries.

@@ -148,6 +148,10 @@ struct APITests {
         #expect(model["default_method"]?.string == "likelihood")
         #expect(model["classifier_labels"] == .array([]))
         #expect(model["chat_template"]?.bool != nil)
+        // The CPU variant this process computes on (ops_cpu_variant.sh checks forced and foreign ones).
+        let loaded = try await APIFixture.scorer().model.cpuVariant
+        #expect(model["cpu_variant"]?.string == loaded.name)
+        #expect(loaded.name == "static" || loaded.available.contains(loaded.name))
         // KV accounting measured on the model: Gemma 3 270M keeps 3 full-attention layers of 1 × 256-dim f16 K and V.
         #expect(model["kv"]?["bytes_per_token"]?.int == 3072)
         #expect(model["kv"]?["largest_context"]?.int == 2048)

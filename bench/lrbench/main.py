@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -28,6 +29,8 @@ def machine():
 
 def start_pair(a, ctx, model, tag, ours_extra=(), peer_extra=()):
     work = a.work
+    ours_extra = (*ours_extra, *shlex.split(a.ours_extra))
+    peer_extra = (*peer_extra, *shlex.split(a.peer_extra))
     ours = servers.ours(a.binary, model, a.ours_port, ctx, f"{work}/{tag}-ours.log", extra=ours_extra)
     peer = servers.peer(a.tools, model, a.peer_port, ctx, f"{work}/{tag}-peer.log", extra=peer_extra)
     ours.start()
@@ -37,6 +40,15 @@ def start_pair(a, ctx, model, tag, ours_extra=(), peer_extra=()):
         ours.stop()
         raise
     return ours, peer
+
+
+def cpu_variant(port):
+    """The llama.cpp CPU variant our server runs on (/v1/models)."""
+    from .http import Client
+    c = Client(port)
+    _, body, _, _ = c.request("GET", "/v1/models", None)
+    c.close()
+    return body["data"][0].get("cpu_variant", "?") if isinstance(body, dict) else "?"
 
 
 def warm(env, judge=True):
@@ -65,6 +77,10 @@ def main():
     ap.add_argument("--peer-port", type=int, default=18302)
     ap.add_argument("--only", default="", help="comma-separated workload prefixes (for debugging the harness)")
     ap.add_argument("--sizes", default="2048,8192", help="the two context sizes of the default run (debugging: smaller)")
+    ap.add_argument("--native-bench", default="", help="a native build's llama-bench: the floor is the faster of the two")
+    ap.add_argument("--cpu-flavor", default="?", help="the CPU variant set-up built (env.sh LLAMA_CPU_FLAVOR)")
+    ap.add_argument("--ours-extra", default="", help="extra arguments for longrm serve")
+    ap.add_argument("--peer-extra", default="", help="extra arguments for llama-server")
     a = ap.parse_args()
     check_layout(REPO)
     os.makedirs(a.work, exist_ok=True)
@@ -103,6 +119,7 @@ def main():
     ours, peer = start_pair(a, ctx, a.model, "main")
     try:
         env.tok = Tokenizer(a.peer_port)
+        info["ours_cpu_variant"] = cpu_variant(a.ours_port)
         warm(env)
         for size, order in ((small, ("ours", "peer")), (large, ("peer", "ours"))):
             record(f"judge pair seq {label(size)}", lambda: workloads.judge(env, size, 1, order), size)
@@ -144,17 +161,27 @@ def main():
 
     # The floor runs last, on the same (noisy) machine, with both servers stopped.
     print(f"[bench] floor: llama-bench at {sizes} (load {load_note()})", flush=True)
-    try:
-        floors, floor_cmd = floor(a.tools, a.model, sizes)
-    except Exception as e:  # a missing llama-bench leaves the floor columns empty, not the whole run lost
-        print(f"[bench]   floor FAILED: {e}", flush=True)
-        floors, floor_cmd = {}, f"(failed: {str(e)[:200]})"
+    # The best build for the host: set-up's (its CPU variant) or a native one, whichever is faster at each size.
+    floor_builds = {f"setup-{a.cpu_flavor}": os.path.join(a.tools, "llama-bench")}
+    if a.native_bench:
+        floor_builds["native"] = a.native_bench
+    floor_runs, floor_cmd = {}, ""
+    for build, path in floor_builds.items():
+        try:
+            floor_runs[build], floor_cmd = floor(os.path.dirname(path), a.model, sizes)
+        except Exception as e:  # a missing llama-bench leaves the floor columns empty, not the whole run lost
+            print(f"[bench]   floor {build} FAILED: {e}", flush=True)
+    floors = {size: max(run[size] for run in floor_runs.values() if size in run)
+              for size in sizes if any(size in run for run in floor_runs.values())}
+    info["floor_builds"] = {build: {str(k): round(v, 1) for k, v in run.items()} for build, run in floor_runs.items()}
+    info["floor_source"] = {str(size): max((b for b in floor_runs if size in floor_runs[b]), key=lambda b: floor_runs[b][size])
+                            for size in floors}
     info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     info["wall_s"] = round(time.time() - started, 1)
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": info,
               "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                                        text=True).stdout.strip(),
-              "full": a.full, "floor_tok_s": floors, "floor_command": "llama-bench " + floor_cmd,
+              "full": a.full, "floor_tok_s": floors, "floor_command": "llama-bench " + (floor_cmd or "(failed)"),
               "servers": {"ours": "longrm serve --threads 2 --workers 1 --parallel 8 --cache-slots 4 --ctx-size C",
                           "peer": "llama-server -t 2 -tb 2 -np 8 -c 8*C --no-kv-unified -fa off"},
               "rows": [dict(name=n, floor_size=f, **r) for n, r, f in rows]}

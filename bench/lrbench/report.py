@@ -55,10 +55,21 @@ def markdown(result):
     lines = [f"### {result['date']} ({'--full' if result['full'] else 'default'} run, commit {result['commit']})", "",
              f"Machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}; load average {' '.join(m['loadavg_start'])} "
              f"at start, {' '.join(m['loadavg_end'])} at end (the servers' own two threads count for ~2). Wall {m['wall_s']} s.",
-             f"Floor: `{result['floor_command']}` → " + ", ".join(f"pp{k}: {v:.0f} tok/s" for k, v in sorted(result['floor_tok_s'].items())) + ".",
+             f"Floor: `{result['floor_command']}` → " + ", ".join(f"pp{k}: {v:.0f} tok/s" for k, v in sorted(result['floor_tok_s'].items(), key=lambda kv: int(kv[0]))) + ".",
+             *floor_lines(m),
              "", "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     lines += ["| " + " | ".join(r) + " |" for r in rows(result)]
     return "\n".join(lines) + "\n"
+
+
+def floor_lines(m):
+    """Which builds the floor was measured on (the faster one at each size is the floor) and our CPU variant."""
+    if "floor_builds" not in m:
+        return []
+    builds = "; ".join(f"{b}: " + ", ".join(f"pp{k} {v:.0f}" for k, v in sorted(run.items(), key=lambda kv: int(kv[0])))
+                       for b, run in m["floor_builds"].items())
+    source = ", ".join(f"pp{k} from {b}" for k, b in sorted(m.get("floor_source", {}).items(), key=lambda kv: int(kv[0])))
+    return [f"Floor builds (tok/s): {builds} → {source}. Our server's CPU variant: {m.get('ours_cpu_variant', '?')}."]
 
 
 def append_markdown(path, result, _text):
