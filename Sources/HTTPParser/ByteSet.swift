@@ -20,8 +20,9 @@ struct ByteSet: Sendable {
     /// tchar: "!#$%&'*+-.^_`|~", DIGIT, ALPHA (RFC 9110 §5.6.2).
     static let tchar = ByteSet(w0: 0x03FF_6CFA_0000_0000, w1: 0x57FF_FFFF_C7FF_FFFE, w2: 0, w3: 0)
     /// Bytes allowed inside a field value: SP, HTAB, VCHAR, obs-text (RFC 9110 §5.5).
-    static let fieldContent = ByteSet(w0: 0xFFFF_FFFF_0000_0200, w1: 0x7FFF_FFFF_FFFF_FFFF,
-                                      w2: .max, w3: .max)
+    static let fieldContent = ByteSet(
+        w0: 0xFFFF_FFFF_0000_0200, w1: 0x7FFF_FFFF_FFFF_FFFF,
+        w2: .max, w3: .max)
     /// Bytes allowed in a request target: visible ASCII (0x21...0x7E). Non-ASCII must be percent-encoded.
     static let target = ByteSet(w0: 0xFFFF_FFFE_0000_0000, w1: 0x7FFF_FFFF_FFFF_FFFF, w2: 0, w3: 0)
     /// qdtext: HTAB, SP, 0x21, 0x23...0x5B, 0x5D...0x7E, obs-text (RFC 9110 §5.6.4).

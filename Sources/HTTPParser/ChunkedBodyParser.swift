@@ -27,14 +27,17 @@ struct ChunkedBodyParser: Sendable {
 
     init(limits: HTTPLimits) {
         maxBodyBytes = limits.maxBodyBytes
-        trailerParser = FieldSectionParser(maxBytes: limits.maxHeaderBytes, maxCount: limits.maxHeaderCount,
-                                           section: "trailer")
+        trailerParser = FieldSectionParser(
+            maxBytes: limits.maxHeaderBytes, maxCount: limits.maxHeaderCount,
+            section: "trailer")
     }
 
     /// Consumes bytes from `p[i...]`, appending chunk data to `body`; returns the trailer fields once the
     /// whole chunked body has been consumed, nil when more bytes are needed.
-    mutating func parse(_ p: UnsafeBufferPointer<UInt8>, at i: inout Int,
-                        into body: inout [UInt8]) throws(HTTPParseError) -> HTTPHeaders? {
+    mutating func parse(
+        _ p: UnsafeBufferPointer<UInt8>, at i: inout Int,
+        into body: inout [UInt8]
+    ) throws(HTTPParseError) -> HTTPHeaders? {
         let end = p.count
         while i < end {
             if state == .trailers {
@@ -87,19 +90,31 @@ struct ChunkedBodyParser: Sendable {
                 try afterExtensionPart(b, allowEquals: true)
             case .afterExtName:
                 if ASCII.isWhitespace(b) { break }
-                if b == ASCII.equals { state = .extValueStart } else if b == ASCII.semicolon { state = .extNameStart } else {
+                if b == ASCII.equals {
+                    state = .extValueStart
+                } else if b == ASCII.semicolon {
+                    state = .extNameStart
+                } else {
                     throw .badChunk("invalid byte \(hex(b)) in chunk extension")
                 }
             case .extValueStart:
                 if ASCII.isWhitespace(b) { break }
-                if b == ASCII.quote { state = .extQuoted } else if ByteSet.tchar.contains(b) { state = .extToken } else {
+                if b == ASCII.quote {
+                    state = .extQuoted
+                } else if ByteSet.tchar.contains(b) {
+                    state = .extToken
+                } else {
                     throw .badChunk("invalid chunk extension value")
                 }
             case .extToken:
                 if ByteSet.tchar.contains(b) { break }
                 try afterExtensionPart(b, allowEquals: false)
             case .extQuoted:
-                if b == ASCII.quote { state = .afterExtValue } else if b == ASCII.backslash { state = .extQuotedPair } else if !ByteSet.qdtext.contains(b) {
+                if b == ASCII.quote {
+                    state = .afterExtValue
+                } else if b == ASCII.backslash {
+                    state = .extQuotedPair
+                } else if !ByteSet.qdtext.contains(b) {
                     throw .badChunk("invalid byte \(hex(b)) in quoted chunk extension value")
                 }
             case .extQuotedPair:

@@ -40,8 +40,10 @@ struct FieldSectionParser: Sendable {
                     state = .name
                 } else if ASCII.isWhitespace(b) {
                     // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace between start line and first field).
-                    throw .badHeader(fields == 0 ? "whitespace before the first \(section) field"
-                                                 : "obsolete line folding in \(section) field")
+                    throw .badHeader(
+                        fields == 0
+                            ? "whitespace before the first \(section) field"
+                            : "obsolete line folding in \(section) field")
                 } else if b == ASCII.lf {
                     throw .badHeader("bare LF in \(section) section")
                 } else {
@@ -93,14 +95,17 @@ struct FieldSectionParser: Sendable {
                 // Trailing whitespace is not part of the value (RFC 9110 §5.5).
                 var n = value.count
                 while n > 0, ASCII.isWhitespace(value[n - 1]) { n -= 1 }
-                let event = Event.field(name: String(decoding: name, as: UTF8.self),
-                                        value: String(decoding: value[..<n], as: UTF8.self))
+                let event = Event.field(
+                    name: String(decoding: name, as: UTF8.self),
+                    value: String(decoding: value[..<n], as: UTF8.self))
                 name.removeAll(keepingCapacity: true)
                 value.removeAll(keepingCapacity: true)
                 state = .lineStart
                 return event
             case .endLF:
-                guard p[i] == ASCII.lf else { throw .badHeader("CR not followed by LF at the end of the \(section) section") }
+                guard p[i] == ASCII.lf else {
+                    throw .badHeader("CR not followed by LF at the end of the \(section) section")
+                }
                 try count(1); i += 1
                 return .end
             }

@@ -163,8 +163,9 @@ public struct HTTPRequestParser: Sendable {
 
     /// Hands out the finished request and resets the per-request state.
     private mutating func complete(trailers: HTTPHeaders) -> HTTPParserEvent {
-        let request = HTTPRequest(method: line.method, target: line.target, version: line.version,
-                                  headers: headers, body: body, trailers: trailers)
+        let request = HTTPRequest(
+            method: line.method, target: line.target, version: line.version,
+            headers: headers, body: body, trailers: trailers)
         headers = HTTPHeaders()
         body = []
         bodyRemaining = 0

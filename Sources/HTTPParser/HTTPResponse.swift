@@ -12,7 +12,8 @@ public struct HTTPResponse: Sendable {
     /// `headOnly` omits the body (HEAD) but keeps its length.
     public func serialize(date: String, keepAlive: Bool, headOnly: Bool = false) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
-        for (name, value) in headers.fields where !["content-length", "date", "connection"].contains(name.lowercased()) {
+        for (name, value) in headers.fields where !["content-length", "date", "connection"].contains(name.lowercased())
+        {
             head += "\(name): \(value)\r\n"
         }
         if status >= 200 && status != 204 && status != 304 { head += "Content-Length: \(body.count)\r\n" }

@@ -69,8 +69,10 @@ public struct HTTPRequest: Sendable, Equatable {
     /// Trailer fields of a chunked body.
     public var trailers: HTTPHeaders
 
-    public init(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8] = [],
-                trailers: HTTPHeaders = HTTPHeaders()) {
+    public init(
+        method: String, target: String, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8] = [],
+        trailers: HTTPHeaders = HTTPHeaders()
+    ) {
         self.method = method; self.target = target; self.version = version
         self.headers = headers; self.body = body; self.trailers = trailers
     }
@@ -80,7 +82,9 @@ public struct HTTPRequest: Sendable, Equatable {
     public var declaresBodyLength: Bool { headers.contains("Content-Length") || headers.contains("Transfer-Encoding") }
 
     /// Path part of the target, without the query.
-    public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+    public var path: Substring {
+        target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    }
 
     /// RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive". Never after CONNECT: this
     /// server opens no tunnels, and the bytes after a CONNECT head are tunnel data, not HTTP.
@@ -100,8 +104,10 @@ public struct HTTPLimits: Sendable, Equatable {
     public var maxHeaderBytes: Int
     public var maxHeaderCount: Int
     public var maxBodyBytes: Int
-    public init(maxRequestLineBytes: Int = 8 * 1024, maxHeaderBytes: Int = 64 * 1024, maxHeaderCount: Int = 100,
-                maxBodyBytes: Int = 64 * 1024 * 1024) {
+    public init(
+        maxRequestLineBytes: Int = 8 * 1024, maxHeaderBytes: Int = 64 * 1024, maxHeaderCount: Int = 100,
+        maxBodyBytes: Int = 64 * 1024 * 1024
+    ) {
         self.maxRequestLineBytes = maxRequestLineBytes; self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount; self.maxBodyBytes = maxBodyBytes
     }

@@ -10,9 +10,10 @@ enum Bench {
 
     static func run() throws(HTTPParseError) {
         let body = String(repeating: "{\"query\":[\"hello world\"]}", count: 8)
-        let one = Array(("POST /get_reward HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: python-requests/2.31.0\r\n"
-            + "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
+        let one = Array(
+            ("POST /get_reward HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: python-requests/2.31.0\r\n"
+                + "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
         let clock = ContinuousClock()
 
         let batch = Array((0..<100).map { _ in one }.joined())
@@ -24,8 +25,9 @@ enum Bench {
             while case .request? = try parser.next() { count += 1 }
         }
         var s = seconds(clock.now - t)
-        print("pipelined: \(count) requests of \(one.count) B in \(s) s = \(Int(Double(count) / s)) req/s, "
-              + "\(Double(count * one.count) / s / 1e6) MB/s")
+        print(
+            "pipelined: \(count) requests of \(one.count) B in \(s) s = \(Int(Double(count) / s)) req/s, "
+                + "\(Double(count * one.count) / s / 1e6) MB/s")
 
         parser = HTTPRequestParser()
         count = 0

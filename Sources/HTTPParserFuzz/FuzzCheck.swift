@@ -55,7 +55,9 @@ enum FuzzCheck {
                     fatalError("request line over the limit")
                 }
                 for (name, value) in r.headers.fields + r.trailers.fields {
-                    if name.isEmpty || name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x3A }) { fatalError("bad name \(name)") }
+                    if name.isEmpty || name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x3A }) {
+                        fatalError("bad name \(name)")
+                    }
                     if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) { fatalError("bad value") }
                     if value.first == " " || value.last == " " { fatalError("untrimmed value") }
                 }
@@ -78,12 +80,15 @@ enum FuzzCheck {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             cuts.append(Int(state >> 33) % bytes.count)
         }
-        let splits: [[Int]] = [[bytes.count / 2], [cuts[0]], cuts.sorted()]
+        let splits: [[Int]] =
+            [[bytes.count / 2], [cuts[0]], cuts.sorted()]
             + (bytes.count <= 1024 ? [Array(0..<bytes.count)] : [])
         for s in splits {
             let other = run(bytes, cuts: s, requireHost: requireHost)
             if other != whole {
-                fatalError("split \(s.count > 8 ? "byte by byte" : "\(s)") differs: \(other.error.map { "\($0)" } ?? "ok") vs \(whole.error.map { "\($0)" } ?? "ok")")
+                fatalError(
+                    "split \(s.count > 8 ? "byte by byte" : "\(s)") differs: \(other.error.map { "\($0)" } ?? "ok") vs \(whole.error.map { "\($0)" } ?? "ok")"
+                )
             }
         }
     }

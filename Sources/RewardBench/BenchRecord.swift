@@ -119,8 +119,9 @@ extension BenchRecord {
             messages: messages,
             taskType: taskType,
             responses: responses,
-            task: Self.taskName(task: fields["task"]?.stringValue, source: fields["source"]?.stringValue,
-                                fileStem: fileStem),
+            task: Self.taskName(
+                task: fields["task"]?.stringValue, source: fields["source"]?.stringValue,
+                fileStem: fileStem),
             subtype: fields["subtype"].flatMap { $0.textValue },
             lengthBucket: bucket,
             raw: json

@@ -14,7 +14,8 @@ public struct BenchOptions: Sendable {
 
     public init(
         method: String? = nil, normalize: String? = nil, truncation: String? = nil, timeoutMs: Int? = nil,
-        seed: UInt64 = 0, concurrency: Int = 1, judgeTemplate: String? = nil, judgeMode: String? = nil, maxNewTokens: Int? = nil
+        seed: UInt64 = 0, concurrency: Int = 1, judgeTemplate: String? = nil, judgeMode: String? = nil,
+        maxNewTokens: Int? = nil
     ) {
         self.judgeTemplate = judgeTemplate
         self.judgeMode = judgeMode
@@ -51,7 +52,9 @@ public enum BenchRunner {
         return conflicts.sorted()
     }
 
-    public static func request(for record: BenchRecord, presentation: Presentation, options: BenchOptions) -> ScoreRequest {
+    public static func request(for record: BenchRecord, presentation: Presentation, options: BenchOptions)
+        -> ScoreRequest
+    {
         ScoreRequest(
             messages: record.messages, responses: presentation.present(record.responses), method: options.method,
             normalize: options.normalize, truncation: options.truncation, timeoutMs: options.timeoutMs,
@@ -69,9 +72,11 @@ public enum BenchRunner {
         do {
             switch record.taskType {
             case .pairWise:
-                result = Grading.result(for: record, presentation: presentation, pairwise: try await client.pairwise(request))
+                result = Grading.result(
+                    for: record, presentation: presentation, pairwise: try await client.pairwise(request))
             case .bestOfN:
-                result = Grading.result(for: record, presentation: presentation, bestOfN: try await client.bestOfN(request))
+                result = Grading.result(
+                    for: record, presentation: presentation, bestOfN: try await client.bestOfN(request))
             }
         } catch is CancellationError {
             throw CancellationError()

@@ -146,9 +146,10 @@ public struct BenchSummary: Sendable, Equatable, Codable {
             lengths[result.lengthBucket, default: GroupStats(name: result.lengthBucket)].add(result)
         }
         // "likelihood/lift": the normalisation is part of what was measured.
-        let method = Self.common(results.compactMap { result in
-            result.method.map { method in result.normalize.map { "\(method)/\($0)" } ?? method }
-        })
+        let method = Self.common(
+            results.compactMap { result in
+                result.method.map { method in result.normalize.map { "\(method)/\($0)" } ?? method }
+            })
         let model = Self.common(results.compactMap(\.model))
         self.method = method
         self.model = model

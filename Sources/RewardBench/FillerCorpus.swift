@@ -56,9 +56,11 @@ public struct FillerCorpus: Sendable {
         }
         var texts: [String] = []
         if isDirectory.boolValue {
-            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".txt") }.sorted()
+            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".txt") }
+                .sorted()
             for name in names {
-                texts.append(try String(contentsOfFile: (path as NSString).appendingPathComponent(name), encoding: .utf8))
+                texts.append(
+                    try String(contentsOfFile: (path as NSString).appendingPathComponent(name), encoding: .utf8))
             }
         } else {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))

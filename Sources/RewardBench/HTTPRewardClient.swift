@@ -72,7 +72,8 @@ public struct HTTPRewardClient: RewardClient {
     /// URLSession.
     public init(url: URL, timeout: Double, retry: RetryPolicy = RetryPolicy()) {
         let transport: any HTTPTransport =
-            (try? SocketTransport(baseURL: url, timeout: timeout)) ?? URLSessionTransport(baseURL: url, timeout: timeout)
+            (try? SocketTransport(baseURL: url, timeout: timeout))
+            ?? URLSessionTransport(baseURL: url, timeout: timeout)
         self.init(transport: transport, retry: retry)
     }
 

@@ -36,7 +36,9 @@ public enum JSONLines {
     }
 
     /// Parses every line; failures become issues with their line number instead of stopping the load.
-    public static func values(of data: Data, file: String) -> (values: [(line: Int, value: JSONValue)], issues: [LineIssue]) {
+    public static func values(of data: Data, file: String) -> (
+        values: [(line: Int, value: JSONValue)], issues: [LineIssue]
+    ) {
         var values: [(line: Int, value: JSONValue)] = []
         var issues: [LineIssue] = []
         for (number, text) in lines(of: data) {

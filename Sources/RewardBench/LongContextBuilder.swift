@@ -158,7 +158,9 @@ struct Layout {
         for index in 0...pieces.count {
             for inserted in slots[index] { add(inserted, paragraph: false) }
             if index < pieces.count {
-                add(pieces[index].text, paragraph: pieces[index].paragraphStart || (leadingPartial && partial != nil && index == 0))
+                add(
+                    pieces[index].text,
+                    paragraph: pieces[index].paragraphStart || (leadingPartial && partial != nil && index == 0))
             }
         }
         if !leadingPartial, let partial { add(partial.text, paragraph: false) }

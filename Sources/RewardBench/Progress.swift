@@ -46,7 +46,8 @@ public final class ProgressReporter: Sendable {
         if bar {
             let width = 24
             let filled = total == 0 ? width : width * done / total
-            parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
+            parts.append(
+                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
         }
         parts.append("\(done)/\(total)")
         if failed > 0 { parts.append("(\(failed) failed)") }

@@ -80,7 +80,8 @@ public struct ProseFiller: FillerSource {
             return capitalized("\(word(Self.times)), \(word(Self.observations)) \(word(Self.places)).")
         case 2:
             return capitalized(
-                "\(word(Self.subjects)), \(word(Self.adjectives)) as always, \(word(Self.verbs)) \(word(Self.objects)) \(word(Self.places)).")
+                "\(word(Self.subjects)), \(word(Self.adjectives)) as always, \(word(Self.verbs)) \(word(Self.objects)) \(word(Self.places))."
+            )
         case 3:
             return word(Self.reflections)
         case 4:
@@ -91,7 +92,8 @@ public struct ProseFiller: FillerSource {
                 "\(word(Self.places)), \(word(Self.subjects)) found \(word(Self.objects)) and decided to keep it.")
         default:
             return capitalized(
-                "according to \(word(Self.subjects)), \(word(Self.objects)) had not been touched since \(word(Self.since)).")
+                "according to \(word(Self.subjects)), \(word(Self.objects)) had not been touched since \(word(Self.since))."
+            )
         }
     }
 

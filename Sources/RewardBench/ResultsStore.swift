@@ -11,7 +11,8 @@ public enum ResultsStore {
             do {
                 results.append(try decoder.decode(ItemResult.self, from: Data(text.utf8)))
             } catch {
-                issues.append(LineIssue(file: name, line: number, message: "unreadable result: \(JSONLines.describe(error))"))
+                issues.append(
+                    LineIssue(file: name, line: number, message: "unreadable result: \(JSONLines.describe(error))"))
             }
         }
         return (results, issues)

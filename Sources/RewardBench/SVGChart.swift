@@ -62,38 +62,48 @@ public enum SVGChart {
 
         var svg: [String] = []
         svg.append(
-            "<svg" + attributes([
-                ("xmlns", "http://www.w3.org/2000/svg"), ("width", fmt(width)), ("height", fmt(height)),
-                ("viewBox", "0 0 \(fmt(width)) \(fmt(height))"), ("font-family", "sans-serif"), ("font-size", "12"),
-            ]) + ">")
+            "<svg"
+                + attributes([
+                    ("xmlns", "http://www.w3.org/2000/svg"), ("width", fmt(width)), ("height", fmt(height)),
+                    ("viewBox", "0 0 \(fmt(width)) \(fmt(height))"), ("font-family", "sans-serif"), ("font-size", "12"),
+                ]) + ">")
         svg.append(tag("rect", [("width", "100%"), ("height", "100%"), ("fill", "white")]))
         svg.append(tag("text", [("x", fmt(left)), ("y", "24"), ("font-size", "15")], text: title))
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
             svg.append(
-                tag("line", [
-                    ("x1", fmt(left)), ("y1", fmt(y(tick))), ("x2", fmt(left + plotWidth)), ("y2", fmt(y(tick))),
-                    ("stroke", "#ddd"),
-                ]))
+                tag(
+                    "line",
+                    [
+                        ("x1", fmt(left)), ("y1", fmt(y(tick))), ("x2", fmt(left + plotWidth)), ("y2", fmt(y(tick))),
+                        ("stroke", "#ddd"),
+                    ]))
             svg.append(
                 tag("text", [("x", fmt(left - 8)), ("y", fmt(y(tick) + 4)), ("text-anchor", "end")], text: fmt(tick)))
         }
         for (index, bucket) in buckets.enumerated() {
             svg.append(
-                tag("text", [("x", fmt(x(index))), ("y", fmt(top + plotHeight + 20)), ("text-anchor", "middle")],
+                tag(
+                    "text", [("x", fmt(x(index))), ("y", fmt(top + plotHeight + 20)), ("text-anchor", "middle")],
                     text: bucket))
         }
         svg.append(
-            tag("text", [("x", fmt(left + plotWidth / 2)), ("y", fmt(top + plotHeight + 40)), ("text-anchor", "middle")],
+            tag(
+                "text",
+                [("x", fmt(left + plotWidth / 2)), ("y", fmt(top + plotHeight + 40)), ("text-anchor", "middle")],
                 text: "context length (tokens)"))
         let middle = fmt(top + plotHeight / 2)
         svg.append(
-            tag("text", [("x", "16"), ("y", middle), ("text-anchor", "middle"), ("transform", "rotate(-90 16 \(middle))")],
+            tag(
+                "text",
+                [("x", "16"), ("y", middle), ("text-anchor", "middle"), ("transform", "rotate(-90 16 \(middle))")],
                 text: "accuracy"))
         svg.append(
-            tag("rect", [
-                ("x", fmt(left)), ("y", fmt(top)), ("width", fmt(plotWidth)), ("height", fmt(plotHeight)),
-                ("fill", "none"), ("stroke", "#888"),
-            ]))
+            tag(
+                "rect",
+                [
+                    ("x", fmt(left)), ("y", fmt(top)), ("width", fmt(plotWidth)), ("height", fmt(plotHeight)),
+                    ("fill", "none"), ("stroke", "#888"),
+                ]))
 
         for (number, item) in series.enumerated() {
             let color = palette[number % palette.count]
@@ -109,10 +119,12 @@ public enum SVGChart {
             let legendX = left
             let legendY = top + plotHeight + 65 + Double(number) * 20
             svg.append(
-                tag("line", [
-                    ("x1", fmt(legendX)), ("y1", fmt(legendY)), ("x2", fmt(legendX + 20)), ("y2", fmt(legendY)),
-                    ("stroke", color), ("stroke-width", "2"),
-                ]))
+                tag(
+                    "line",
+                    [
+                        ("x1", fmt(legendX)), ("y1", fmt(legendY)), ("x2", fmt(legendX + 20)), ("y2", fmt(legendY)),
+                        ("stroke", color), ("stroke-width", "2"),
+                    ]))
             svg.append(tag("text", [("x", fmt(legendX + 25)), ("y", fmt(legendY + 4))], text: item.name))
         }
         svg.append("</svg>")

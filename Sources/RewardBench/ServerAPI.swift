@@ -31,7 +31,9 @@ public struct ScoreRequest: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case messages, responses, method, normalize, truncation
         case timeoutMs = "timeout_ms"
-        case judgeTemplate = "judge_template", judgeMode = "judge_mode", maxNewTokens = "max_new_tokens"
+        case judgeTemplate = "judge_template"
+        case judgeMode = "judge_mode"
+        case maxNewTokens = "max_new_tokens"
     }
 
     // Optional fields are left out rather than sent as null: a strict server may reject nulls.

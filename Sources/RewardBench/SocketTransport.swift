@@ -37,7 +37,8 @@ public struct SocketTransport: HTTPTransport {
             // A dedicated thread: the call blocks for as long as the server computes.
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try Self.exchange(host: host, port: port, timeout: timeout, request: request))
+                    continuation.resume(
+                        returning: try Self.exchange(host: host, port: port, timeout: timeout, request: request))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -57,7 +58,8 @@ public struct SocketTransport: HTTPTransport {
     }
 
     /// Connects, sends, and reads until the response is complete or the server closes.
-    static func exchange(host: String, port: Int, timeout: Double, request: Data) throws -> HTTPResponseReader.Response {
+    static func exchange(host: String, port: Int, timeout: Double, request: Data) throws -> HTTPResponseReader.Response
+    {
         let fd = try openConnection(host: host, port: port, timeout: timeout)
         defer { close(fd) }
         try request.withUnsafeBytes { buffer in
@@ -160,7 +162,8 @@ public enum HTTPResponseReader {
             var headers: [String: String] = [:]
             for line in lines {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
             let bodyStart = headEnd + 4
             if (100..<200).contains(status) {

@@ -120,9 +120,10 @@ public struct Synthesizer {
         let built = try builder.build(insertions: insertions, filler: &filler, counter: counter)
         var fields: [String: JSONValue] = [
             "id": .string("\(id)-\(label)"),
-            "prompt_template": .array(built.messages.map {
-                .object(["role": .string($0.role), "content": .string($0.content)])
-            }),
+            "prompt_template": .array(
+                built.messages.map {
+                    .object(["role": .string($0.role), "content": .string($0.content)])
+                }),
             "question": .string(short.prompt),
             "chosen": .string(short.chosen),
             "rejected": .string(short.rejected),

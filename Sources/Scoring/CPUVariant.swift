@@ -33,27 +33,34 @@ enum CPUVariantChoice {
         var score: Int
     }
 
-    static func choose(_ candidates: [Candidate], forced: String?, amxGranted: Bool,
-                       directory: String) throws(ScoringError) -> CPUVariant {
+    static func choose(
+        _ candidates: [Candidate], forced: String?, amxGranted: Bool,
+        directory: String
+    ) throws(ScoringError) -> CPUVariant {
         let names = candidates.map(\.name).sorted()
         let listed = names.isEmpty ? "none" : names.joined(separator: ", ")
         if let forced {
             guard let candidate = candidates.first(where: { $0.name == forced }) else {
-                throw .modelLoadFailed("LONGRM_CPU_VARIANT=\(forced): no libggml-cpu-\(forced).so in \(directory) (built: \(listed))")
+                throw .modelLoadFailed(
+                    "LONGRM_CPU_VARIANT=\(forced): no libggml-cpu-\(forced).so in \(directory) (built: \(listed))")
             }
             guard candidate.score > 0, amxGranted || !CPUVariant.amxVariants.contains(forced) else {
-                throw .modelLoadFailed("LONGRM_CPU_VARIANT=\(forced): this CPU lacks instructions that variant needs; "
-                    + "unset LONGRM_CPU_VARIANT or choose another (built: \(listed))")
+                throw .modelLoadFailed(
+                    "LONGRM_CPU_VARIANT=\(forced): this CPU lacks instructions that variant needs; "
+                        + "unset LONGRM_CPU_VARIANT or choose another (built: \(listed))")
             }
             return CPUVariant(name: forced, available: names, note: "forced by LONGRM_CPU_VARIANT")
         }
         let runnable = candidates.filter { $0.score > 0 && (amxGranted || !CPUVariant.amxVariants.contains($0.name)) }
         guard let best = runnable.max(by: { $0.score < $1.score }) else {
-            throw .modelLoadFailed("no llama.cpp CPU variant in \(directory) runs on this CPU (built: \(listed)): "
-                + "the cache was built for another CPU; run scripts/setup.sh on this host, then rebuild (make build)")
+            throw .modelLoadFailed(
+                "no llama.cpp CPU variant in \(directory) runs on this CPU (built: \(listed)): "
+                    + "the cache was built for another CPU; run scripts/setup.sh on this host, then rebuild (make build)"
+            )
         }
         let fastestBuilt = candidates.filter { $0.name != CPUVariant.baseline }
-        let note = best.name == CPUVariant.baseline && !fastestBuilt.isEmpty
+        let note =
+            best.name == CPUVariant.baseline && !fastestBuilt.isEmpty
             ? "the x64 baseline stands in (slow): \(fastestBuilt.map(\.name).sorted().joined(separator: ", ")) cannot run "
                 + "on this CPU; run scripts/setup.sh on this host, then rebuild (make build), for a fast build"
             : nil
@@ -63,7 +70,9 @@ enum CPUVariantChoice {
     /// The tag in a module's file name: `libggml-cpu-haswell.so` → "haswell".
     static func tag(ofFile name: String) -> String? {
         let prefix = "libggml-cpu-", suffix = ".so"
-        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else {
+            return nil
+        }
         return String(name.dropFirst(prefix.count).dropLast(suffix.count))
     }
 }

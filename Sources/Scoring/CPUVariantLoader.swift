@@ -11,13 +11,16 @@ enum CPUVariantLoader {
         let directory = try libraryDirectory()
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         let candidates = files.compactMap { file in
-            CPUVariantChoice.tag(ofFile: file).map { CPUVariantChoice.Candidate(name: $0, score: score(of: "\(directory)/\(file)")) }
+            CPUVariantChoice.tag(ofFile: file).map {
+                CPUVariantChoice.Candidate(name: $0, score: score(of: "\(directory)/\(file)"))
+            }
         }
         let forced = getenv("LONGRM_CPU_VARIANT").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
         // The AMX probe forks a child: only worth it where an AMX module could be chosen.
         let amxCandidate = candidates.contains { CPUVariant.amxVariants.contains($0.name) && $0.score > 0 }
-        let variant = try CPUVariantChoice.choose(candidates, forced: forced, amxGranted: amxCandidate && longrm_amx_works() != 0,
-                                                  directory: directory)
+        let variant = try CPUVariantChoice.choose(
+            candidates, forced: forced, amxGranted: amxCandidate && longrm_amx_works() != 0,
+            directory: directory)
         guard ggml_backend_load("\(directory)/libggml-cpu-\(variant.name).so") != nil else {
             throw .modelLoadFailed("llama.cpp could not load its CPU variant \(variant.name) from \(directory)")
         }
@@ -39,7 +42,8 @@ enum CPUVariantLoader {
 
     /// GPU and other non-CPU backend modules (libggml-cuda.so, ...), not libggml/libggml-base themselves.
     private static func isOtherBackend(_ file: String) -> Bool {
-        file.hasPrefix("libggml-") && file.hasSuffix(".so") && !file.hasPrefix("libggml-cpu") && !file.hasPrefix("libggml-base")
+        file.hasPrefix("libggml-") && file.hasSuffix(".so") && !file.hasPrefix("libggml-cpu")
+            && !file.hasPrefix("libggml-base")
     }
 
     /// Where libggml was loaded from: the modules are installed beside it (cache prefix or image).

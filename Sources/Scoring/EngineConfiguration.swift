@@ -39,9 +39,11 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Which classifier label is the scalar reward: a label name or an index; nil = the first label.
     public var rewardLabel: String? = nil
 
-    public init(contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
-                cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,
-                repackWeights: Bool = false, maxOutputRows: Int = 256) {
+    public init(
+        contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
+        cacheTokens: Int = 262_144, batchSize: Int = 2048, microBatchSize: Int = 512, flashAttention: Bool = false,
+        repackWeights: Bool = false, maxOutputRows: Int = 256
+    ) {
         self.contextSize = contextSize; self.workers = workers; self.threads = threads
         self.parallelSequences = parallelSequences; self.cacheSlots = cacheSlots; self.cacheTokens = cacheTokens
         self.batchSize = batchSize; self.microBatchSize = microBatchSize; self.flashAttention = flashAttention
@@ -82,8 +84,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check((0...64).contains(generationSequences), "generationSequences must be in 0…64")
         try check(cacheSlots + generationSequences <= 256, "cacheSlots + generationSequences must be ≤ 256")
         try check(cacheTokens >= 0, "cacheTokens must be ≥ 0")
-        try check(batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize,
-                  "need 32 ≤ microBatchSize ≤ batchSize")
+        try check(
+            batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize,
+            "need 32 ≤ microBatchSize ≤ batchSize")
         try check(maxOutputRows >= 1, "maxOutputRows must be ≥ 1")
         return self
     }

@@ -53,11 +53,15 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     }
 
     /// Starts the workers and returns once each has created its llama_context.
-    static func start(model: Model, configuration: EngineConfiguration, limits: QueueLimits) async throws -> EnginePool {
-        let pool = EnginePool(workers: configuration.workers, limits: .init(
-            maxQueuedRequests: limits.maxQueuedRequests, maxQueuedTokens: limits.maxQueuedTokens,
-            maxJobsPerBatch: max(1, configuration.cacheSlots / 2), maxBatchTokens: max(configuration.batchSize * 4, 8192),
-            affinityPatienceNanos: 2_000_000_000))
+    static func start(model: Model, configuration: EngineConfiguration, limits: QueueLimits) async throws -> EnginePool
+    {
+        let pool = EnginePool(
+            workers: configuration.workers,
+            limits: .init(
+                maxQueuedRequests: limits.maxQueuedRequests, maxQueuedTokens: limits.maxQueuedTokens,
+                maxJobsPerBatch: max(1, configuration.cacheSlots / 2),
+                maxBatchTokens: max(configuration.batchSize * 4, 8192),
+                affinityPatienceNanos: 2_000_000_000))
         for worker in 0..<configuration.workers {
             try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
@@ -84,7 +88,9 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     /// aborts its prefill if it is running; a deadline does the same with `timedOut`.
     func run(_ plan: JobPlan, contextKey: String, deadline: ContinuousClock.Instant?) async throws -> Completed {
         let control = JobControl()
-        let id: UInt64 = condition.withLock { nextID += 1; return nextID }
+        let id: UInt64 = condition.withLock {
+            nextID += 1; return nextID
+        }
         let timer = deadline.map { deadline in
             Task { [weak self] in
                 try await Task.sleep(until: deadline, clock: .continuous)
@@ -102,8 +108,10 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                     continuation.resume(throwing: stopping ? ScoringError.cancelled : control.error)
                     return
                 }
-                admission = scheduler.enqueue(.init(id: id, tokens: plan.totalTokens, contextKey: contextKey, enqueuedAt: Self.now(),
-                                                    payload: Pending(plan: plan, control: control, continuation: continuation)))
+                admission = scheduler.enqueue(
+                    .init(
+                        id: id, tokens: plan.totalTokens, contextKey: contextKey, enqueuedAt: Self.now(),
+                        payload: Pending(plan: plan, control: control, continuation: continuation)))
                 condition.broadcast()
                 condition.unlock()
                 if case .rejected(let retryAfter) = admission {
@@ -118,10 +126,11 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
 
     public var snapshot: Snapshot {
         condition.withLock {
-            Snapshot(queuedRequests: scheduler.queuedRequests, queuedTokens: scheduler.queuedTokens, runningJobs: running,
-                     saturated: scheduler.isSaturated, batches: stats.batches, batchedJobs: stats.batchedJobs,
-                     computedTokens: stats.computed, reusedTokens: stats.reused,
-                     generationSteps: generation.steps, generationStepTokens: generation.tokens)
+            Snapshot(
+                queuedRequests: scheduler.queuedRequests, queuedTokens: scheduler.queuedTokens, runningJobs: running,
+                saturated: scheduler.isSaturated, batches: stats.batches, batchedJobs: stats.batchedJobs,
+                computedTokens: stats.computed, reusedTokens: stats.reused,
+                generationSteps: generation.steps, generationStepTokens: generation.tokens)
         }
     }
 
@@ -130,7 +139,9 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         condition.lock()
         stopping = true
         var dropped: [Pending] = []
-        while let job = scheduler.queue.first, let removed = scheduler.remove(id: job.id) { dropped.append(removed.payload) }
+        while let job = scheduler.queue.first, let removed = scheduler.remove(id: job.id) {
+            dropped.append(removed.payload)
+        }
         condition.broadcast()
         condition.unlock()
         for job in dropped { job.continuation.resume(throwing: ScoringError.cancelled) }
@@ -187,7 +198,9 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                 running += generating.count
                 for job in generating { generationJobs[job.id] = (job, started) }
             }
-            for job in generating { session.enqueueGeneration(Session.Job(plan: job.payload.plan, control: job.payload.control), id: job.id) }
+            for job in generating {
+                session.enqueueGeneration(Session.Job(plan: job.payload.plan, control: job.payload.control), id: job.id)
+            }
         }
         let batch = batch.filter { !$0.payload.plan.generates }
         guard !batch.isEmpty else { return }
@@ -212,7 +225,8 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
             let queueMs = Double(started &- job.enqueuedAt) / 1e6
             switch result {
             case .success(let outcome):
-                job.payload.continuation.resume(returning: Completed(outcome: outcome, queueMs: queueMs, computeMs: computeMs))
+                job.payload.continuation.resume(
+                    returning: Completed(outcome: outcome, queueMs: queueMs, computeMs: computeMs))
             case .failure(let error):
                 job.payload.continuation.resume(throwing: error)
             }
@@ -233,23 +247,28 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
         }
         guard !finished.isEmpty else { return }
         let now = Self.now()
-        let ended: [(job: Scheduler<Pending>.Queued, started: UInt64, result: Result<JobOutcome, ScoringError>)] = condition.withLock {
-            let ended = finished.compactMap { done in
-                generationJobs.removeValue(forKey: done.id).map { (job: $0.job, started: $0.started, result: done.result) }
+        let ended: [(job: Scheduler<Pending>.Queued, started: UInt64, result: Result<JobOutcome, ScoringError>)] =
+            condition.withLock {
+                let ended = finished.compactMap { done in
+                    generationJobs.removeValue(forKey: done.id).map {
+                        (job: $0.job, started: $0.started, result: done.result)
+                    }
+                }
+                running -= ended.count
+                let computed = ended.reduce(0) { $0 + ((try? $1.result.get().computedTokens) ?? 0) }
+                stats.computed += computed
+                stats.reused += ended.reduce(0) { $0 + ((try? $1.result.get().reusedTokens) ?? 0) }
+                scheduler.report(worker: worker, cachedKeys: session.cachedKeys)
+                return ended
             }
-            running -= ended.count
-            let computed = ended.reduce(0) { $0 + ((try? $1.result.get().computedTokens) ?? 0) }
-            stats.computed += computed
-            stats.reused += ended.reduce(0) { $0 + ((try? $1.result.get().reusedTokens) ?? 0) }
-            scheduler.report(worker: worker, cachedKeys: session.cachedKeys)
-            return ended
-        }
         for entry in ended {
             let queueMs = Double(entry.started &- entry.job.enqueuedAt) / 1e6
             switch entry.result {
             case .success(let outcome):
-                entry.job.payload.continuation.resume(returning: Completed(outcome: outcome, queueMs: queueMs,
-                                                                           computeMs: Double(now - entry.started) / 1e6))
+                entry.job.payload.continuation.resume(
+                    returning: Completed(
+                        outcome: outcome, queueMs: queueMs,
+                        computeMs: Double(now - entry.started) / 1e6))
             case .failure(let error):
                 entry.job.payload.continuation.resume(throwing: error)
             }

@@ -22,7 +22,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
 
     /// The first component's key and the index right after it (`responses[3]` → ("responses", 3)).
     public var keyAndIndex: (key: String, index: Int)? {
-        guard components.count >= 2, case .key(let key) = components[0], case .index(let i) = components[1] else { return nil }
+        guard components.count >= 2, case .key(let key) = components[0], case .index(let i) = components[1] else {
+            return nil
+        }
         return (key, i)
     }
 

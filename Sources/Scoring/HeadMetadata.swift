@@ -19,10 +19,14 @@ enum HeadMetadata {
         let labelsKey = gguf_find_key(file, prefix + "labels")
         var labels: [String] = []
         if labelsKey >= 0 {
-            guard gguf_get_kv_type(file, labelsKey) == GGUF_TYPE_ARRAY, gguf_get_arr_type(file, labelsKey) == GGUF_TYPE_STRING else {
+            guard gguf_get_kv_type(file, labelsKey) == GGUF_TYPE_ARRAY,
+                gguf_get_arr_type(file, labelsKey) == GGUF_TYPE_STRING
+            else {
                 throw fail("labels are not an array of strings")
             }
-            labels = (0..<gguf_get_arr_n(file, labelsKey)).map { String(cString: gguf_get_arr_str(file, labelsKey, $0)) }
+            labels = (0..<gguf_get_arr_n(file, labelsKey)).map {
+                String(cString: gguf_get_arr_str(file, labelsKey, $0))
+            }
         }
         if labels.isEmpty {
             guard hiddenSize > 0, weight.count % hiddenSize == 0 else {
@@ -31,7 +35,9 @@ enum HeadMetadata {
             labels = (0..<weight.count / hiddenSize).map { "LABEL_\($0)" }
         }
         guard weight.count == labels.count * hiddenSize else {
-            throw fail("has \(weight.count) weights for \(labels.count) labels: expected \(labels.count) × hidden size \(hiddenSize) = \(labels.count * hiddenSize); was it converted from another model?")
+            throw fail(
+                "has \(weight.count) weights for \(labels.count) labels: expected \(labels.count) × hidden size \(hiddenSize) = \(labels.count * hiddenSize); was it converted from another model?"
+            )
         }
         var bias: [Float]?
         let biasKey = gguf_find_key(file, prefix + "bias")
@@ -41,21 +47,25 @@ enum HeadMetadata {
             }
             bias = values
         }
-        return ScoreHead(labels: labels, hiddenSize: hiddenSize, weight: weight, bias: bias,
-                         padToken: int32(file, prefix + "pad_token_id"), stepSeparator: string(file, prefix + "step_separator"),
-                         sourceArchitecture: string(file, prefix + "source_architecture") ?? "unknown")
+        return ScoreHead(
+            labels: labels, hiddenSize: hiddenSize, weight: weight, bias: bias,
+            padToken: int32(file, prefix + "pad_token_id"), stepSeparator: string(file, prefix + "step_separator"),
+            sourceArchitecture: string(file, prefix + "source_architecture") ?? "unknown")
     }
 
     private static func floats(_ file: OpaquePointer, _ key: Int64) -> [Float]? {
         guard gguf_get_kv_type(file, key) == GGUF_TYPE_ARRAY, gguf_get_arr_type(file, key) == GGUF_TYPE_FLOAT32,
-              let data = gguf_get_arr_data(file, key) else { return nil }
+            let data = gguf_get_arr_data(file, key)
+        else { return nil }
         let count = gguf_get_arr_n(file, key)
         return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count))
     }
 
     private static func string(_ file: OpaquePointer, _ name: String) -> String? {
         let key = gguf_find_key(file, name)
-        guard key >= 0, gguf_get_kv_type(file, key) == GGUF_TYPE_STRING, let value = gguf_get_val_str(file, key) else { return nil }
+        guard key >= 0, gguf_get_kv_type(file, key) == GGUF_TYPE_STRING, let value = gguf_get_val_str(file, key) else {
+            return nil
+        }
         return String(cString: value)
     }
 

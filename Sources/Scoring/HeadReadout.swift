@@ -17,7 +17,8 @@ struct HeadReadout {
             }
             let at = Dictionary(uniqueKeysWithValues: zip(positions, vectors))
             finals.append(at[head.poolingIndex(in: suffix.tokens)] ?? [])
-            let separators = stepSeparator.map { separator in suffix.tokens.indices.filter { suffix.tokens[$0] == separator } } ?? []
+            let separators =
+                stepSeparator.map { separator in suffix.tokens.indices.filter { suffix.tokens[$0] == separator } } ?? []
             steps.append(separators.compactMap { at[$0] })
         }
     }

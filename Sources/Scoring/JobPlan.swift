@@ -6,16 +6,22 @@ struct JobPlan: Sendable, Equatable {
     /// The same computation without a shared prefix: every candidate carries the whole prefix and is decoded
     /// from scratch. The reference the shared-prefix path is measured against.
     func unshared() -> JobPlan {
-        JobPlan(groups: groups.map { group in
-            let prefix = group.prefix
-            return GroupPlan(levels: [], suffixes: group.suffixes.map {
-                SuffixPlan(tokens: prefix + $0.tokens, output: $0.output.shifted(by: prefix.count),
-                           scoredFrom: $0.scoredFrom + prefix.count)
+        JobPlan(
+            groups: groups.map { group in
+                let prefix = group.prefix
+                return GroupPlan(
+                    levels: [],
+                    suffixes: group.suffixes.map {
+                        SuffixPlan(
+                            tokens: prefix + $0.tokens, output: $0.output.shifted(by: prefix.count),
+                            scoredFrom: $0.scoredFrom + prefix.count)
+                    })
             })
-        })
     }
     /// Generation jobs stay resident across decode steps (EnginePool runs them apart from scoring waves).
-    var generates: Bool { groups.contains { $0.suffixes.contains { if case .generate = $0.output { true } else { false } } } }
+    var generates: Bool {
+        groups.contains { $0.suffixes.contains { if case .generate = $0.output { true } else { false } } }
+    }
     var totalTokens: Int { groups.reduce(0) { $0 + $1.prefixCount + $1.suffixes.reduce(0) { $0 + $1.tokens.count } } }
 }
 

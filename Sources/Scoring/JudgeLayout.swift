@@ -42,16 +42,20 @@ enum JudgeLayout {
 
     /// `shown`: the answers in the order (and under the labels A, B, …) this prompt shows them.
     /// `answerPrefix`: appended after the assistant header (probability mode), nil for generation.
-    static func render(_ template: JudgeTemplate, input: PromptInput, shown: [String], model: Model,
-                       answerPrefix: Bool) -> Rendered {
+    static func render(
+        _ template: JudgeTemplate, input: PromptInput, shown: [String], model: Model,
+        answerPrefix: Bool
+    ) -> Rendered {
         render(template, input: input, shown: shown, chatTemplate: model.chatTemplate, answerPrefix: answerPrefix) {
             model.applyChatTemplate($0, addAssistantHeader: true)
         }
     }
 
     /// The same with the chat-template engine passed in (tests render without a model).
-    static func render(_ template: JudgeTemplate, input: PromptInput, shown: [String], chatTemplate: String?,
-                       answerPrefix: Bool, apply: ([ChatMessage]) -> String?) -> Rendered {
+    static func render(
+        _ template: JudgeTemplate, input: PromptInput, shown: [String], chatTemplate: String?,
+        answerPrefix: Bool, apply: ([ChatMessage]) -> String?
+    ) -> Rendered {
         let (context, question) = contextAndQuestion(input)
         let system = substitute(template.system, template: template, labelCount: shown.count)
         let userPieces = userPieces(template, context: context, question: question, shown: shown)
@@ -97,11 +101,15 @@ enum JudgeLayout {
 
     /// The user text as pieces: literal text (scaffold), user text (content), and a level break after the
     /// context and after the question while no answer has appeared yet.
-    private static func userPieces(_ template: JudgeTemplate, context: String, question: String, shown: [String]) -> [Piece] {
+    private static func userPieces(_ template: JudgeTemplate, context: String, question: String, shown: [String])
+        -> [Piece]
+    {
         var pieces: [Piece] = []
         var answersSeen = false
         var rest = Substring(substitute(template.user, template: template, labelCount: shown.count))
-        let content: Set<String> = ["{context}", "{question}", "{response_a}", "{response_b}", "{responses}", "{response}"]
+        let content: Set<String> = [
+            "{context}", "{question}", "{response_a}", "{response_b}", "{responses}", "{response}",
+        ]
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}"), content.contains(String(rest[open...close])) else {
                 pieces.append(.segment(.scaffold(String(rest[...open]))))

@@ -19,7 +19,9 @@ public struct JudgeOptions: Sendable, Equatable {
     /// Generation only: return each prompt's generated text.
     public var returnText: Bool
 
-    public init(template: String? = nil, mode: JudgeMode = .probability, maxNewTokens: Int? = nil, returnText: Bool = false) {
+    public init(
+        template: String? = nil, mode: JudgeMode = .probability, maxNewTokens: Int? = nil, returnText: Bool = false
+    ) {
         self.template = template; self.mode = mode; self.maxNewTokens = maxNewTokens; self.returnText = returnText
     }
 }

@@ -30,7 +30,9 @@ enum JudgeScoring {
     static func score(_ run: JudgeRun, outcome: JobOutcome, pairwise: Bool) -> Output {
         let readings = run.prompts.map { read($0, run: run, outcome: outcome) }
         let template = run.template
-        let kind = template.kind == .plain ? (run.prompts.first?.shown.count == 2 ? JudgeTemplate.Kind.pair : .critique) : template.kind
+        let kind =
+            template.kind == .plain
+            ? (run.prompts.first?.shown.count == 2 ? JudgeTemplate.Kind.pair : .critique) : template.kind
         var rewards: [Double]
         var probability: Double?
         var consistent: Bool?
@@ -55,7 +57,8 @@ enum JudgeScoring {
                     counts[candidate] += 1
                 }
                 let top = scores.max() ?? 0
-                bestPerChunk[prompt.chunk, default: []].insert(Set(prompt.shown.indices.filter { scores[$0] == top }.map { prompt.shown[$0] }))
+                bestPerChunk[prompt.chunk, default: []].insert(
+                    Set(prompt.shown.indices.filter { scores[$0] == top }.map { prompt.shown[$0] }))
             }
             rewards = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : 0.5 }
             consistent = allRead && bestPerChunk.values.allSatisfy { $0.count == 1 }
@@ -74,8 +77,10 @@ enum JudgeScoring {
                 if let score = reading.scores?.first { rewards[prompt.shown[0]] = score }
             }
         }
-        return Output(rewards: rewards, probability: probability,
-                      report: JudgeReport(template: template.name, mode: run.mode, consistent: consistent, verdicts: readings.map(\.verdict)))
+        return Output(
+            rewards: rewards, probability: probability,
+            report: JudgeReport(
+                template: template.name, mode: run.mode, consistent: consistent, verdicts: readings.map(\.verdict)))
     }
 
     /// Position-swap rule for a pair: P(first better) from each order; agreement keeps their mean, anything
@@ -102,7 +107,9 @@ enum JudgeScoring {
                 return Reading(scores: probabilities, verdict: verdict)
             case .critique:
                 verdict.verdict = "[Score: \(template.scaleMin + best)]"
-                let expected = probabilities.enumerated().reduce(0) { $0 + Double(template.scaleMin + $1.offset) * $1.element }
+                let expected = probabilities.enumerated().reduce(0) {
+                    $0 + Double(template.scaleMin + $1.offset) * $1.element
+                }
                 return Reading(scores: [expected], verdict: verdict)
             case .plain:
                 if n == 2 && probabilities.count == 2 {
@@ -125,7 +132,8 @@ enum JudgeScoring {
         verdict.verdict = reading.written
         guard let parsed = reading.verdict else {
             verdict.verdict = nil
-            verdict.reason = generated.stop == .maxNewTokens && reading.written == nil
+            verdict.reason =
+                generated.stop == .maxNewTokens && reading.written == nil
                 ? "reached max_new_tokens (\(generated.tokens.count)) without a verdict" : reading.reason
             return Reading(scores: nil, verdict: verdict)
         }
@@ -149,5 +157,7 @@ enum JudgeScoring {
 }
 
 extension JudgeVerdict {
-    init(shown: [Int]) { self.init(shown: shown, verdict: nil, reason: nil, text: nil, generatedTokens: nil, stop: nil) }
+    init(shown: [Int]) {
+        self.init(shown: shown, verdict: nil, reason: nil, text: nil, generatedTokens: nil, stop: nil)
+    }
 }

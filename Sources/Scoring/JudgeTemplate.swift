@@ -36,8 +36,10 @@ public struct JudgeTemplate: Sendable, Equatable {
     public var scaleMin: Int
     public var scaleMax: Int
 
-    public init(name: String, kind: Kind, system: String, user: String, answerPrefix: String, verdictPattern: String,
-                scaleMin: Int = 0, scaleMax: Int = 9) {
+    public init(
+        name: String, kind: Kind, system: String, user: String, answerPrefix: String, verdictPattern: String,
+        scaleMin: Int = 0, scaleMax: Int = 9
+    ) {
         self.name = name; self.kind = kind; self.system = system; self.user = user
         self.answerPrefix = answerPrefix; self.verdictPattern = verdictPattern
         self.scaleMin = scaleMin; self.scaleMax = scaleMax
@@ -69,26 +71,35 @@ public struct JudgeTemplate: Sendable, Equatable {
     public func validated() throws(ScoringError) -> JudgeTemplate {
         let missing = Self.requiredPlaceholders(kind).filter { !user.contains($0) }
         if !missing.isEmpty {
-            throw .invalidRequest(field: "judge-template", reason: "template \"\(name)\" lacks the placeholder\(missing.count > 1 ? "s" : "") "
-                                  + missing.joined(separator: ", ") + " in its user text")
+            throw .invalidRequest(
+                field: "judge-template",
+                reason: "template \"\(name)\" lacks the placeholder\(missing.count > 1 ? "s" : "") "
+                    + missing.joined(separator: ", ") + " in its user text")
         }
         if kind == .plain { return self }
         guard let regex = try? NSRegularExpression(pattern: verdictPattern) else {
-            throw .invalidRequest(field: "judge-template", reason: "template \"\(name)\": verdict_pattern is not a valid regular expression")
+            throw .invalidRequest(
+                field: "judge-template",
+                reason: "template \"\(name)\": verdict_pattern is not a valid regular expression")
         }
         guard regex.numberOfCaptureGroups == 1 else {
-            throw .invalidRequest(field: "judge-template",
-                                  reason: "template \"\(name)\": verdict_pattern needs exactly one capture group, has \(regex.numberOfCaptureGroups)")
+            throw .invalidRequest(
+                field: "judge-template",
+                reason:
+                    "template \"\(name)\": verdict_pattern needs exactly one capture group, has \(regex.numberOfCaptureGroups)"
+            )
         }
         if kind == .critique && scaleMin >= scaleMax {
-            throw .invalidRequest(field: "judge-template", reason: "template \"\(name)\": the scale needs scale_min < scale_max")
+            throw .invalidRequest(
+                field: "judge-template", reason: "template \"\(name)\": the scale needs scale_min < scale_max")
         }
         return self
     }
 
     // MARK: built-in templates
 
-    static let answerBlock = "[The Start of Assistant {label}'s Answer]\n{answer}\n[The End of Assistant {label}'s Answer]"
+    static let answerBlock =
+        "[The Start of Assistant {label}'s Answer]\n{answer}\n[The End of Assistant {label}'s Answer]"
 
     static let pairPattern = #"\[\[([^\[\]\n]{1,40})\]\]"#
     static let scorePattern = #"\[Score:\s*([^\]\n]{0,20})\]"#
@@ -101,9 +112,11 @@ public struct JudgeTemplate: Sendable, Equatable {
             + "Give a short explanation, then your final verdict in exactly this form: \"[[A]]\" if Assistant A's "
             + "answer is better, \"[[B]]\" if Assistant B's answer is better.",
         user: "[Context]\n{context}\n\n[Question]\n{question}\n\n"
-            + answerBlock.replacingOccurrences(of: "{label}", with: "A").replacingOccurrences(of: "{answer}", with: "{response_a}")
+            + answerBlock.replacingOccurrences(of: "{label}", with: "A").replacingOccurrences(
+                of: "{answer}", with: "{response_a}")
             + "\n\n"
-            + answerBlock.replacingOccurrences(of: "{label}", with: "B").replacingOccurrences(of: "{answer}", with: "{response_b}"),
+            + answerBlock.replacingOccurrences(of: "{label}", with: "B").replacingOccurrences(
+                of: "{answer}", with: "{response_b}"),
         answerPrefix: "[[", verdictPattern: pairPattern)
 
     public static let rank = JudgeTemplate(
@@ -123,10 +136,12 @@ public struct JudgeTemplate: Sendable, Equatable {
             + "helpful? Then give a score from {scale_min} (wrong or unsupported) to {scale_max} (correct, supported "
             + "and helpful) in exactly this form: \"[Score: N]\".",
         user: "[Context]\n{context}\n\n[Question]\n{question}\n\n"
-            + answerBlock.replacingOccurrences(of: "Assistant {label}'s", with: "Assistant's").replacingOccurrences(of: "{answer}", with: "{response}"),
+            + answerBlock.replacingOccurrences(of: "Assistant {label}'s", with: "Assistant's").replacingOccurrences(
+                of: "{answer}", with: "{response}"),
         answerPrefix: "[Score: ", verdictPattern: scorePattern, scaleMin: 0, scaleMax: 9)
 
-    public static let plain = JudgeTemplate(name: "plain", kind: .plain, system: "", user: "", answerPrefix: "", verdictPattern: "")
+    public static let plain = JudgeTemplate(
+        name: "plain", kind: .plain, system: "", user: "", answerPrefix: "", verdictPattern: "")
 
     public static let builtIn: [JudgeTemplate] = [.pair, .rank, .critique, .plain]
 }
@@ -151,7 +166,10 @@ public struct JudgeConfiguration: Sendable, Equatable {
     public var defaultMaxNewTokens: Int
     public var maxNewTokensCap: Int
 
-    public init(templates: JudgeTemplates = JudgeTemplates(), defaultMaxNewTokens: Int = 512, maxNewTokensCap: Int = 2048) {
-        self.templates = templates; self.defaultMaxNewTokens = defaultMaxNewTokens; self.maxNewTokensCap = maxNewTokensCap
+    public init(
+        templates: JudgeTemplates = JudgeTemplates(), defaultMaxNewTokens: Int = 512, maxNewTokensCap: Int = 2048
+    ) {
+        self.templates = templates; self.defaultMaxNewTokens = defaultMaxNewTokens;
+        self.maxNewTokensCap = maxNewTokensCap
     }
 }

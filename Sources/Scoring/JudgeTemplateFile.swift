@@ -24,7 +24,9 @@ public enum JudgeTemplateFile {
     }
 
     public static func parse(_ data: Data, source: String) throws(ScoringError) -> JudgeTemplate {
-        func fail(_ reason: String) -> ScoringError { .invalidRequest(field: "judge-template", reason: "\(source): \(reason)") }
+        func fail(_ reason: String) -> ScoringError {
+            .invalidRequest(field: "judge-template", reason: "\(source): \(reason)")
+        }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("expected one JSON object")
         }
@@ -47,13 +49,16 @@ public enum JudgeTemplateFile {
         }
         let base: JudgeTemplate = kind == .pair ? .pair : kind == .rank ? .rank : .critique
         var template = JudgeTemplate(
-            name: name, kind: kind, system: try string("system", required: false) ?? "", user: try string("user", required: true) ?? "",
+            name: name, kind: kind, system: try string("system", required: false) ?? "",
+            user: try string("user", required: true) ?? "",
             answerPrefix: try string("answer_prefix", required: false) ?? base.answerPrefix,
             verdictPattern: try string("verdict_pattern", required: false) ?? base.verdictPattern,
             scaleMin: base.scaleMin, scaleMax: base.scaleMax)
         if let scale = object["scale"] {
             guard kind == .critique else { throw fail("\"scale\" applies to kind critique only") }
-            guard let bounds = scale as? [Any], bounds.count == 2, let low = bounds[0] as? Int, let high = bounds[1] as? Int else {
+            guard let bounds = scale as? [Any], bounds.count == 2, let low = bounds[0] as? Int,
+                let high = bounds[1] as? Int
+            else {
                 throw fail("\"scale\" must be two integers [min, max]")
             }
             template.scaleMin = low

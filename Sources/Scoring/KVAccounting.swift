@@ -23,7 +23,9 @@ public struct KVAccounting: Sendable, Equatable {
     public var totalBytes: Int { bytesPerStream * (streamsPerWorker + generationStreams) * workers }
 
     /// Cache streams per engine that `budgetBytes` pays for, after the generation streams.
-    public func streams(forBudget budgetBytes: Int) -> Int { budgetBytes / (bytesPerStream * workers) - generationStreams }
+    public func streams(forBudget budgetBytes: Int) -> Int {
+        budgetBytes / (bytesPerStream * workers) - generationStreams
+    }
 
     /// Measures the model's KV sizes: llama.cpp reports each cache it creates (layers, cells, bytes), so a
     /// small probe context of one stream is created and freed. Layer patterns (Gemma 3 keeps 3 of 18 layers
@@ -31,8 +33,9 @@ public struct KVAccounting: Sendable, Equatable {
     static func measure(model: Model, configuration: EngineConfiguration) throws(ScoringError) -> KVAccounting {
         let window = configuration.window(for: model)
         guard model.isCausal else {
-            return KVAccounting(bytesPerToken: 0, slidingBytesPerStream: 0, window: window,
-                                streamsPerWorker: configuration.cacheSlots, workers: configuration.workers)
+            return KVAccounting(
+                bytesPerToken: 0, slidingBytesPerStream: 0, window: window,
+                streamsPerWorker: configuration.cacheSlots, workers: configuration.workers)
         }
         let generationStreams = configuration.generationStreams(for: model)
         let probeCells = 2048
@@ -55,7 +58,8 @@ public struct KVAccounting: Sendable, Equatable {
         }
         // Full-attention cache first; with sliding-window layers, llama.cpp creates that cache second.
         let sliding = caches.count > 1 ? caches[1] : nil
-        let slidingCells = sliding.map { _ in min(window, roundUp(model.slidingWindow + configuration.microBatchSize, 256)) } ?? 0
+        let slidingCells =
+            sliding.map { _ in min(window, roundUp(model.slidingWindow + configuration.microBatchSize, 256)) } ?? 0
         return KVAccounting(
             bytesPerToken: full.bytesPerCell,
             slidingBytesPerStream: (sliding?.bytesPerCell ?? 0) * slidingCells,
@@ -70,10 +74,10 @@ public struct KVAccounting: Sendable, Equatable {
 
         init?(_ line: String) {
             guard let size = line.range(of: "llama_kv_cache: size ="),
-                  let unit = line.range(of: "MiB", range: size.upperBound..<line.endIndex),
-                  let mib = Double(line[size.upperBound..<unit.lowerBound].trimmingCharacters(in: .whitespaces)),
-                  let open = line.firstIndex(of: "("),
-                  let cells = Int(line[line.index(after: open)...].split(separator: " ").first ?? ""), cells > 0
+                let unit = line.range(of: "MiB", range: size.upperBound..<line.endIndex),
+                let mib = Double(line[size.upperBound..<unit.lowerBound].trimmingCharacters(in: .whitespaces)),
+                let open = line.firstIndex(of: "("),
+                let cells = Int(line[line.index(after: open)...].split(separator: " ").first ?? ""), cells > 0
             else { return nil }
             self.cells = cells
             // Two decimals of MiB over 2048 cells: rounded to whole bytes per cell, exact for f16/f32 caches.
@@ -92,8 +96,10 @@ public enum KVBudget: Sendable, Equatable, CustomStringConvertible {
     /// "262144" (tokens), "262144t", "6GiB", "512MiB", "2000000000B".
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000),
-                                      ("MB", 1_000_000), ("B", 1), ("t", 0), ("", 0)]
+        let units: [(String, Int)] = [
+            ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000),
+            ("MB", 1_000_000), ("B", 1), ("t", 0), ("", 0),
+        ]
         for (suffix, scale) in units where t.hasSuffix(suffix) {
             guard let value = Double(t.dropLast(suffix.count)), value > 0, value < 1e18 else { continue }
             self = scale == 0 ? .tokens(Int(value)) : .bytes(Int(value * Double(scale)))
@@ -105,7 +111,8 @@ public enum KVBudget: Sendable, Equatable, CustomStringConvertible {
     func bytes(_ accounting: KVAccounting) -> Int {
         switch self {
         case .bytes(let b): return b
-        case .tokens(let t): return t * accounting.bytesPerToken + (t / max(accounting.window, 1)) * accounting.slidingBytesPerStream
+        case .tokens(let t):
+            return t * accounting.bytesPerToken + (t / max(accounting.window, 1)) * accounting.slidingBytesPerStream
         }
     }
 

@@ -33,11 +33,12 @@ enum LlamaBackend {
     static func ensureInitialized() throws(ScoringError) -> CPUVariant {
         let result = state.withLock { state in
             if let state { return state }
-            llama_log_set({ _, text, _ in
-                guard let text else { return }
-                if LlamaBackend.echo { FileHandle.standardError.write(Data(String(cString: text).utf8)) }
-                LlamaBackend.captured.withLock { lines in lines?.append(String(cString: text)) }
-            }, nil)
+            llama_log_set(
+                { _, text, _ in
+                    guard let text else { return }
+                    if LlamaBackend.echo { FileHandle.standardError.write(Data(String(cString: text).utf8)) }
+                    LlamaBackend.captured.withLock { lines in lines?.append(String(cString: text)) }
+                }, nil)
             let loaded = Result { () throws(ScoringError) in try CPUVariantLoader.load() }
             if case .success = loaded { llama_backend_init() }
             state = loaded

@@ -48,13 +48,16 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         pointer = model
         vocab = llama_model_get_vocab(model)
         self.path = path
-        name = Model.metadata(model, "general.name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        name =
+            Model.metadata(model, "general.name")
+            ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         trainedContext = Int(llama_model_n_ctx_train(model))
         vocabularySize = Int(llama_vocab_n_tokens(vocab))
         // llama.cpp reports n_cls_out = 1 for every model; only a model converted as a classifier/reranker
         // (rank pooling in its metadata, or classifier labels) really has a head.
         let arch = Model.metadata(model, "general.architecture") ?? ""
-        let hasHead = Model.metadata(model, "\(arch).pooling_type") == "4"
+        let hasHead =
+            Model.metadata(model, "\(arch).pooling_type") == "4"
             || Model.metadata(model, "\(arch).classifier.output_labels") != nil
         let head: ScoreHead?
         do throws(ScoringError) {
@@ -94,11 +97,12 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
             startTokens = addsBOS && bos >= 0 ? [bos] : []
             endTokens = []
         }
-        addsSpacePrefix = plain.first.map { token in
-            var piece = [CChar](repeating: 0, count: 16)
-            let n = llama_token_to_piece(vocab, token, &piece, Int32(piece.count), 0, false)
-            return n > 0 && piece[0] == 0x20
-        } ?? false
+        addsSpacePrefix =
+            plain.first.map { token in
+                var piece = [CChar](repeating: 0, count: 16)
+                let n = llama_token_to_piece(vocab, token, &piece, Int32(piece.count), 0, false)
+                return n > 0 && piece[0] == 0x20
+            } ?? false
         let separatorTokens = head?.stepSeparator.map { Model.specialTokens($0, vocab: vocab) }
         stepSeparatorToken = separatorTokens?.count == 1 ? separatorTokens?[0] : nil
         loadSeconds = Date().timeIntervalSince(started)
@@ -108,7 +112,9 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         }
         if let separator = head?.stepSeparator, stepSeparatorToken == nil {
             // One token, so that "the head at every separator" means one position per step.
-            throw .modelLoadFailed("\(path): step separator \"\(separator)\" is \(separatorTokens?.count ?? 0) tokens; it must be exactly one")
+            throw .modelLoadFailed(
+                "\(path): step separator \"\(separator)\" is \(separatorTokens?.count ?? 0) tokens; it must be exactly one"
+            )
         }
     }
 
@@ -191,8 +197,10 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     private static func hasCausalAttention(_ model: OpaquePointer) -> Bool {
         let arch = metadata(model, "general.architecture") ?? ""
         if let flag = metadata(model, "\(arch).attention.causal") { return flag != "false" }
-        let encoders: Set<String> = ["bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3",
-                                     "neo-bert", "modern-bert", "eurobert", "t5encoder", "gemma-embedding"]
+        let encoders: Set<String> = [
+            "bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3",
+            "neo-bert", "modern-bert", "eurobert", "t5encoder", "gemma-embedding",
+        ]
         return !encoders.contains(arch) && !(llama_model_has_encoder(model) && !llama_model_has_decoder(model))
     }
 
@@ -200,7 +208,8 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         var buffer = [CChar](repeating: 0, count: 512)
         let n = llama_model_meta_val_str(model, key, &buffer, buffer.count)
         guard n >= 0 else { return nil }
-        return String(decoding: buffer.prefix(min(Int(n), buffer.count - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(
+            decoding: buffer.prefix(min(Int(n), buffer.count - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// llama.cpp aborts the process on some malformed files; catch the common cases first with clear errors.

@@ -24,13 +24,16 @@ extension Planner {
     static let maxRotations = 4
 
     /// The template a request names, or the endpoint's default; refuses combinations that cannot work.
-    func judgeTemplate(_ request: ScoringRequest, pairwise: Bool, pointwise: Bool) throws(ScoringError) -> JudgeTemplate {
+    func judgeTemplate(_ request: ScoringRequest, pairwise: Bool, pointwise: Bool) throws(ScoringError) -> JudgeTemplate
+    {
         let options = request.options.judge
         let template: JudgeTemplate
         if let name = options.template {
             guard let named = judge.templates[name] else {
-                throw .invalidRequest(field: "judge_template",
-                                      reason: "unknown template \"\(name)\"; this server has " + judge.templates.names.map { "\"\($0)\"" }.joined(separator: ", "))
+                throw .invalidRequest(
+                    field: "judge_template",
+                    reason: "unknown template \"\(name)\"; this server has "
+                        + judge.templates.names.map { "\"\($0)\"" }.joined(separator: ", "))
             }
             template = named
         } else if model.chatTemplate == nil && options.mode == .probability {
@@ -41,11 +44,20 @@ extension Planner {
         let n = request.responses.count
         switch template.kind {
         case .plain where options.mode == .generate:
-            throw .invalidRequest(field: "judge_mode", reason: "template \"\(template.name)\" reads verdict probabilities only; use judge_mode \"probability\"")
+            throw .invalidRequest(
+                field: "judge_mode",
+                reason: "template \"\(template.name)\" reads verdict probabilities only; use judge_mode \"probability\""
+            )
         case .pair where n != 2 || pointwise:
-            throw .invalidRequest(field: "judge_template", reason: "template \"\(template.name)\" compares exactly 2 responses; use a rank or critique template")
+            throw .invalidRequest(
+                field: "judge_template",
+                reason: "template \"\(template.name)\" compares exactly 2 responses; use a rank or critique template")
         case .rank where pointwise:
-            throw .invalidRequest(field: "judge_template", reason: "template \"\(template.name)\" ranks responses against each other; /v1/score judges each on its own (use a critique template)")
+            throw .invalidRequest(
+                field: "judge_template",
+                reason:
+                    "template \"\(template.name)\" ranks responses against each other; /v1/score judges each on its own (use a critique template)"
+            )
         default:
             break
         }
@@ -53,7 +65,9 @@ extension Planner {
             let limit = judge.maxNewTokensCap
             let asked = options.maxNewTokens ?? judge.defaultMaxNewTokens
             guard (1...limit).contains(asked) else {
-                throw .invalidRequest(field: "max_new_tokens", reason: "must be from 1 to \(limit) (the server's cap, --judge-max-new-tokens), got \(asked)")
+                throw .invalidRequest(
+                    field: "max_new_tokens",
+                    reason: "must be from 1 to \(limit) (the server's cap, --judge-max-new-tokens), got \(asked)")
             }
         }
         return template
@@ -73,7 +87,8 @@ extension Planner {
                 let size = n / chunks + (c < n % chunks ? 1 : 0)
                 let members = Array(start..<start + size)
                 start += size
-                let rotations = size <= maxRotations ? Array(0..<size) : (0..<maxRotations).map { $0 * size / maxRotations }
+                let rotations =
+                    size <= maxRotations ? Array(0..<size) : (0..<maxRotations).map { $0 * size / maxRotations }
                 for shift in rotations { orders.append((Array(members[shift...] + members[..<shift]), c)) }
             }
             return orders
@@ -83,7 +98,8 @@ extension Planner {
     }
 
     func planJudge(_ request: ScoringRequest, template: JudgeTemplate, pairwise: Bool) throws(ScoringError)
-    -> (groups: [GroupPlan], truncated: Int, run: JudgeRun) {
+        -> (groups: [GroupPlan], truncated: Int, run: JudgeRun)
+    {
         let options = request.options.judge
         let generate = options.mode == .generate
         let maxNewTokens = options.maxNewTokens ?? judge.defaultMaxNewTokens
@@ -94,9 +110,11 @@ extension Planner {
         var prompts: [JudgeRun.Prompt] = []
         var allLabels: [String] = []
         for order in orders {
-            let rendered = JudgeLayout.render(template, input: request.input, shown: order.shown.map { request.responses[$0] },
-                                              model: model, answerPrefix: !generate)
-            let labels = template.kind == .critique
+            let rendered = JudgeLayout.render(
+                template, input: request.input, shown: order.shown.map { request.responses[$0] },
+                model: model, answerPrefix: !generate)
+            let labels =
+                template.kind == .critique
                 ? (template.scaleMin...template.scaleMax).map(String.init)
                 : order.shown.indices.map(JudgeLabels.name)
             if labels.count > allLabels.count { allLabels = labels }
@@ -109,7 +127,8 @@ extension Planner {
                 g = groupLevels.count - 1
             }
             groupSuffixes[g].append((tokenize(rendered.suffix), labels))
-            prompts.append(JudgeRun.Prompt(shown: order.shown, chunk: order.chunk, group: g, suffix: groupSuffixes[g].count - 1))
+            prompts.append(
+                JudgeRun.Prompt(shown: order.shown, chunk: order.chunk, group: g, suffix: groupSuffixes[g].count - 1))
         }
 
         var groups: [GroupPlan] = []
@@ -117,17 +136,20 @@ extension Planner {
         for (levels, suffixes) in zip(groupLevels, groupSuffixes) {
             var tokenized = layoutLevels(levels)
             let longest = (suffixes.map(\.tokens.count).max() ?? 0) + (generate ? maxNewTokens : 0)
-            truncated = max(truncated, try fit(&tokenized, longestSuffix: longest, truncation: request.options.truncation))
+            truncated = max(
+                truncated, try fit(&tokenized, longestSuffix: longest, truncation: request.options.truncation))
             let plans = try suffixes.map { suffix throws(ScoringError) -> SuffixPlan in
-                let output: OutputKind = generate
+                let output: OutputKind =
+                    generate
                     ? .generate(GenerationSpec(maxNewTokens: maxNewTokens, stopPattern: template.verdictPattern))
                     : .verdict(try verdictTokens(suffix.labels, after: template.answerPrefix))
                 return SuffixPlan(tokens: suffix.tokens, output: output)
             }
             groups.append(GroupPlan(levels: tokens(tokenized), suffixes: plans))
         }
-        let run = JudgeRun(template: template, mode: options.mode, returnText: options.returnText,
-                           candidateCount: request.responses.count, prompts: prompts, labels: allLabels)
+        let run = JudgeRun(
+            template: template, mode: options.mode, returnText: options.returnText,
+            candidateCount: request.responses.count, prompts: prompts, labels: allLabels)
         return (groups, truncated, run)
     }
 
@@ -142,8 +164,10 @@ extension Planner {
             return model.tokenize(label).first ?? 0
         }
         guard Set(tokens).count == tokens.count else {
-            throw .invalidRequest(field: "judge_mode", reason: "the verdicts \(labels.joined(separator: ", ")) do not start with distinct tokens "
-                                  + "for this model, so their probabilities cannot be read; use judge_mode \"generate\"")
+            throw .invalidRequest(
+                field: "judge_mode",
+                reason: "the verdicts \(labels.joined(separator: ", ")) do not start with distinct tokens "
+                    + "for this model, so their probabilities cannot be read; use judge_mode \"generate\"")
         }
         return tokens
     }
@@ -152,8 +176,11 @@ extension Planner {
     func plainJudgeRun(_ request: ScoringRequest, pairwise: Bool) -> JudgeRun {
         let isPair = pairwise && request.responses.count == 2
         let orders = isPair ? [[0, 1], [1, 0]] : request.responses.indices.map { [$0] }
-        return JudgeRun(template: .plain, mode: .probability, returnText: false, candidateCount: request.responses.count,
-                        prompts: orders.enumerated().map { JudgeRun.Prompt(shown: $1, chunk: isPair ? 0 : $1[0], group: 0, suffix: $0) },
-                        labels: isPair ? PromptLayout.verdictLabels : PromptLayout.ratingLabels)
+        return JudgeRun(
+            template: .plain, mode: .probability, returnText: false, candidateCount: request.responses.count,
+            prompts: orders.enumerated().map {
+                JudgeRun.Prompt(shown: $1, chunk: isPair ? 0 : $1[0], group: 0, suffix: $0)
+            },
+            labels: isPair ? PromptLayout.verdictLabels : PromptLayout.ratingLabels)
     }
 }

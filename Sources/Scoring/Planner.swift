@@ -17,13 +17,16 @@ struct Planner {
     }
 
     /// `pairwise`: /v1/pairwise; `pointwise`: /v1/score (each response judged on its own).
-    func plan(_ request: ScoringRequest, pairwise: Bool = false, pointwise: Bool = false) throws(ScoringError) -> Planned {
+    func plan(_ request: ScoringRequest, pairwise: Bool = false, pointwise: Bool = false) throws(ScoringError)
+        -> Planned
+    {
         try validate(request)
         let options = request.options
         let normalization = options.normalization ?? Normalization.defaultFor(options.method)
         guard normalization.isValid(for: options.method) else {
-            throw .invalidRequest(field: "normalize",
-                                  reason: "\"\(normalization.rawValue)\" does not apply to method \(options.method.rawValue)")
+            throw .invalidRequest(
+                field: "normalize",
+                reason: "\"\(normalization.rawValue)\" does not apply to method \(options.method.rawValue)")
         }
         let responses = request.responses.map { response -> [Int32] in
             let text = PromptLayout.responseText(response, input: request.input, model: model)
@@ -42,14 +45,20 @@ struct Planner {
         let groups: [GroupPlan]
         var judgeRun: JudgeRun?
         if model.head != nil && options.method != .classifier {
-            throw .unsupportedMethod(options.method, reason: "the loaded model \(model.name) is a sequence classifier "
-                                     + "(\(model.head?.sourceArchitecture ?? "")): its language-model head is untrained; use classifier")
+            throw .unsupportedMethod(
+                options.method,
+                reason: "the loaded model \(model.name) is a sequence classifier "
+                    + "(\(model.head?.sourceArchitecture ?? "")): its language-model head is untrained; use classifier")
         }
         switch options.method {
         case .likelihood:
             var levels = layoutLevels(PromptLayout.levels(for: request.input, model: model))
-            truncated = try fit(&levels, longestSuffix: responses.map(\.count).max() ?? 0, truncation: options.truncation)
-            var planned = [GroupPlan(levels: tokens(levels), suffixes: responses.map { SuffixPlan(tokens: $0, output: .tokenLogProbs) })]
+            truncated = try fit(
+                &levels, longestSuffix: responses.map(\.count).max() ?? 0, truncation: options.truncation)
+            var planned = [
+                GroupPlan(
+                    levels: tokens(levels), suffixes: responses.map { SuffixPlan(tokens: $0, output: .tokenLogProbs) })
+            ]
             if normalization == .lift {
                 var bare = layoutLevels(PromptLayout.contextFreeLevels(for: request.input, model: model))
                 _ = try fit(&bare, longestSuffix: responses.map(\.count).max() ?? 0, truncation: options.truncation)
@@ -58,29 +67,44 @@ struct Planner {
             groups = planned
         case .classifier:
             guard model.classifierOutputs > 0 else {
-                throw .unsupportedMethod(.classifier, reason: "the loaded model \(model.name) has no classifier head (cls_out)")
+                throw .unsupportedMethod(
+                    .classifier, reason: "the loaded model \(model.name) has no classifier head (cls_out)")
             }
             if options.stepRewards && model.stepSeparatorToken == nil {
-                throw .invalidRequest(field: "step_rewards", reason: "the loaded model \(model.name) has no step separator "
-                                      + "(convert it with --step-separator, e.g. <extra_0>)")
+                throw .invalidRequest(
+                    field: "step_rewards",
+                    reason: "the loaded model \(model.name) has no step separator "
+                        + "(convert it with --step-separator, e.g. <extra_0>)")
             }
             if let head = model.head {
                 groups = [try headGroup(request, responses: responses, head: head, truncated: &truncated)]
                 break
             }
             var levels = layoutLevels(PromptLayout.levels(for: request.input, model: model))
-            truncated = try fit(&levels, longestSuffix: (responses.map(\.count).max() ?? 0) + model.endTokens.count,
-                                truncation: options.truncation)
+            truncated = try fit(
+                &levels, longestSuffix: (responses.map(\.count).max() ?? 0) + model.endTokens.count,
+                truncation: options.truncation)
             let prefix = tokens(levels)
             if model.isCausal {
-                groups = [GroupPlan(levels: prefix, suffixes: responses.map { SuffixPlan(tokens: $0 + model.endTokens, output: .pooled) })]
+                groups = [
+                    GroupPlan(
+                        levels: prefix,
+                        suffixes: responses.map { SuffixPlan(tokens: $0 + model.endTokens, output: .pooled) })
+                ]
             } else {
                 let whole = prefix.flatMap { $0 }
-                groups = [GroupPlan(levels: [], suffixes: responses.map { SuffixPlan(tokens: whole + model.endTokens + $0 + model.endTokens, output: .pooled) })]
+                groups = [
+                    GroupPlan(
+                        levels: [],
+                        suffixes: responses.map {
+                            SuffixPlan(tokens: whole + model.endTokens + $0 + model.endTokens, output: .pooled)
+                        })
+                ]
             }
         case .judge:
             guard model.isCausal else {
-                throw .unsupportedMethod(.judge, reason: "the loaded model \(model.name) is not a generative (causal) model")
+                throw .unsupportedMethod(
+                    .judge, reason: "the loaded model \(model.name) is not a generative (causal) model")
             }
             let template = try judgeTemplate(request, pairwise: pairwise, pointwise: pointwise)
             if template.kind != .plain {
@@ -96,8 +120,10 @@ struct Planner {
                 let verdict = model.labelTokens(PromptLayout.verdictLabels)
                 let (a, b) = (request.responses[0], request.responses[1])
                 suffixes = [
-                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(first: a, second: b)), output: .verdict(verdict)),
-                    SuffixPlan(tokens: tokenize(PromptLayout.judgePairSuffix(first: b, second: a)), output: .verdict(verdict)),
+                    SuffixPlan(
+                        tokens: tokenize(PromptLayout.judgePairSuffix(first: a, second: b)), output: .verdict(verdict)),
+                    SuffixPlan(
+                        tokens: tokenize(PromptLayout.judgePairSuffix(first: b, second: a)), output: .verdict(verdict)),
                 ]
             } else {
                 let digits = model.labelTokens(PromptLayout.ratingLabels)
@@ -105,39 +131,48 @@ struct Planner {
                     SuffixPlan(tokens: tokenize(PromptLayout.judgeRatingSuffix(response: $0)), output: .verdict(digits))
                 }
             }
-            truncated = try fit(&levels, longestSuffix: suffixes.map(\.tokens.count).max() ?? 0, truncation: options.truncation)
+            truncated = try fit(
+                &levels, longestSuffix: suffixes.map(\.tokens.count).max() ?? 0, truncation: options.truncation)
             groups = [GroupPlan(levels: tokens(levels), suffixes: suffixes)]
             judgeRun = plainJudgeRun(request, pairwise: pairwise)
         }
         let key = ContextKey.of(groups[0].levels.isEmpty ? groups[0].suffixes.first?.tokens ?? [] : groups[0].prefix)
-        return Planned(plan: JobPlan(groups: groups), responseTokens: responses.map(\.count), truncatedTokens: truncated,
-                       contextKey: key, normalization: normalization, judge: judgeRun)
+        return Planned(
+            plan: JobPlan(groups: groups), responseTokens: responses.map(\.count), truncatedTokens: truncated,
+            contextKey: key, normalization: normalization, judge: judgeRun)
     }
 
     /// A converted sequence classifier: the conversation up to the response is the shared prefix; each suffix is
     /// the response plus the template's closing markup, scored where transformers pools (the last non-pad token)
     /// and, for step rewards, at every step separator.
-    private func headGroup(_ request: ScoringRequest, responses: [[Int32]], head: ScoreHead,
-                           truncated: inout Int) throws(ScoringError) -> GroupPlan {
+    private func headGroup(
+        _ request: ScoringRequest, responses: [[Int32]], head: ScoreHead,
+        truncated: inout Int
+    ) throws(ScoringError) -> GroupPlan {
         let separator = model.stepSeparatorToken
         let layout = PromptLayout.classifierLayout(for: request.input, model: model)
         var levels = layoutLevels(layout.levels)
         let tail = tokenize([.template(layout.tail)])
         var prefix: [[Int32]]
         var suffixes = responses.map { $0 + tail }
-        if model.addsSpacePrefix, let whole = wholeRender(layout, request: request), (whole.sequences.map(\.count).max() ?? 0) <= window {
+        if model.addsSpacePrefix, let whole = wholeRender(layout, request: request),
+            (whole.sequences.map(\.count).max() ?? 0) <= window
+        {
             (prefix, suffixes) = splitAtCommonPrefix(whole.sequences, prefix: whole.prefix)
         } else {
-            truncated = try fit(&levels, longestSuffix: suffixes.map(\.count).max() ?? 0, truncation: request.options.truncation)
+            truncated = try fit(
+                &levels, longestSuffix: suffixes.map(\.count).max() ?? 0, truncation: request.options.truncation)
             prefix = tokens(levels)
         }
-        return GroupPlan(levels: prefix, suffixes: suffixes.map { tokens in
-            var positions: Set<Int> = [head.poolingIndex(in: tokens)]
-            if request.options.stepRewards, let separator {
-                positions.formUnion(tokens.indices.filter { tokens[$0] == separator })
-            }
-            return SuffixPlan(tokens: tokens, output: .head(positions: positions.sorted()))
-        })
+        return GroupPlan(
+            levels: prefix,
+            suffixes: suffixes.map { tokens in
+                var positions: Set<Int> = [head.poolingIndex(in: tokens)]
+                if request.options.stepRewards, let separator {
+                    positions.formUnion(tokens.indices.filter { tokens[$0] == separator })
+                }
+                return SuffixPlan(tokens: tokens, output: .head(positions: positions.sorted()))
+            })
     }
 
     /// A space-prefixing tokenizer (Llama-2/Mistral SentencePiece) gives other tokens for text tokenised in pieces
@@ -150,17 +185,23 @@ struct Planner {
         if case .raw = request.input { return nil }
         let segments = layout.levels.flatMap { $0 }
         let marker = model.head?.stepSeparator
-        let userTexts = segments.filter { $0.kind == .content }.map(\.text)
-            + request.responses.flatMap { response in marker.map { response.components(separatedBy: $0) } ?? [response] }
+        let userTexts =
+            segments.filter { $0.kind == .content }.map(\.text)
+            + request.responses.flatMap { response in marker.map { response.components(separatedBy: $0) } ?? [response]
+            }
         for text in userTexts
-        where model.tokenize(text, addSpecial: false, parseSpecial: true) != model.tokenize(text, addSpecial: false, parseSpecial: false) {
+        where model.tokenize(text, addSpecial: false, parseSpecial: true)
+            != model.tokenize(text, addSpecial: false, parseSpecial: false)
+        {
             return nil
         }
         let head = segments.map(\.text).joined()
         func render(_ text: String) -> [Int32] {
             model.startTokens + droppingStart(model.tokenize(text, addSpecial: false, parseSpecial: true))
         }
-        let sequences = request.responses.map { render(head + PromptLayout.responseText($0, input: request.input, model: model) + layout.tail) }
+        let sequences = request.responses.map {
+            render(head + PromptLayout.responseText($0, input: request.input, model: model) + layout.tail)
+        }
         return (sequences, render(head))
     }
 
@@ -177,7 +218,8 @@ struct Planner {
     /// User text is never parsed for special tokens, with one exception: a model's step separator (a special token
     /// such as `<extra_0>` that process reward models are trained on) is recognised so steps can be scored.
     private func tokenizeResponse(_ text: String) -> [Int32] {
-        guard let separator = model.stepSeparatorToken, let marker = model.head?.stepSeparator, text.contains(marker) else {
+        guard let separator = model.stepSeparatorToken, let marker = model.head?.stepSeparator, text.contains(marker)
+        else {
             return tokenize([.content(text)])
         }
         let steps = text.components(separatedBy: marker)
@@ -187,9 +229,13 @@ struct Planner {
     }
 
     private func validate(_ request: ScoringRequest) throws(ScoringError) {
-        if request.responses.isEmpty { throw .invalidRequest(field: "responses", reason: "at least one response is required") }
+        if request.responses.isEmpty {
+            throw .invalidRequest(field: "responses", reason: "at least one response is required")
+        }
         if request.responses.count > ScoringLimits.maxResponses {
-            throw .invalidRequest(field: "responses", reason: "at most \(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
+            throw .invalidRequest(
+                field: "responses",
+                reason: "at most \(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
         }
         // Rendered queries (OpenRLHF) may end at the assistant header: that empty answer gets a reward too.
         let emptyAllowed = if case .raw = request.input { true } else { false }
@@ -225,7 +271,8 @@ struct Planner {
     }
 
     private func droppingStart(_ tokens: [Int32]) -> [Int32] {
-        guard !model.startTokens.isEmpty, tokens.starts(with: model.startTokens), tokens.count > model.startTokens.count else {
+        guard !model.startTokens.isEmpty, tokens.starts(with: model.startTokens), tokens.count > model.startTokens.count
+        else {
             return tokens
         }
         return Array(tokens.dropFirst(model.startTokens.count))
@@ -249,7 +296,8 @@ struct Planner {
         while excess > 0 {
             var best: (level: Int, segment: Int, count: Int)?
             for (l, level) in levels.enumerated() {
-                for (s, segment) in level.enumerated() where segment.kind == .content && segment.tokens.count > (best?.count ?? 0) {
+                for (s, segment) in level.enumerated()
+                where segment.kind == .content && segment.tokens.count > (best?.count ?? 0) {
                     best = (l, s, segment.tokens.count)
                 }
             }

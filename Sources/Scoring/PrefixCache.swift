@@ -35,7 +35,9 @@ struct PrefixCache: Sendable {
     mutating func longestPrefix(of tokens: [Int32]) -> Entry? {
         var best: Int?
         for (i, e) in entries.enumerated()
-        where e.tokens.count < tokens.count && tokens.starts(with: e.tokens) && e.tokens.count > (best.map { entries[$0].tokens.count } ?? 0) {
+        where e.tokens.count < tokens.count && tokens.starts(with: e.tokens)
+            && e.tokens.count > (best.map { entries[$0].tokens.count } ?? 0)
+        {
             best = i
         }
         guard let i = best else { return nil }
@@ -48,23 +50,34 @@ struct PrefixCache: Sendable {
     mutating func acquire(protecting protected: Set<Int32>) -> Int32? {
         let used = Set(entries.map(\.sequence))
         if let free = sequences.first(where: { !used.contains($0) && !protected.contains($0) }) { return free }
-        guard let victim = entries.indices.filter({ !protected.contains(entries[$0].sequence) })
-            .min(by: { entries[$0].lastUse < entries[$1].lastUse }) else { return nil }
+        guard
+            let victim = entries.indices.filter({ !protected.contains(entries[$0].sequence) })
+                .min(by: { entries[$0].lastUse < entries[$1].lastUse })
+        else { return nil }
         return entries.remove(at: victim).sequence
     }
 
     /// Records a prefix, then evicts least recently used entries (other than the new one and `protected`)
     /// while the cached tokens exceed the budget. Returns the sequences whose entries were evicted.
     @discardableResult
-    mutating func insert(tokens: [Int32], sequence: Int32, nextTokenLogits: [Float], isPartial: Bool = false,
-                         protecting protected: Set<Int32>) -> [Int32] {
+    mutating func insert(
+        tokens: [Int32], sequence: Int32, nextTokenLogits: [Float], isPartial: Bool = false,
+        protecting protected: Set<Int32>
+    ) -> [Int32] {
         entries.removeAll { $0.sequence == sequence }
         clock += 1
-        entries.append(Entry(tokens: tokens, sequence: sequence, lastUse: clock, nextTokenLogits: nextTokenLogits, isPartial: isPartial))
+        entries.append(
+            Entry(
+                tokens: tokens, sequence: sequence, lastUse: clock, nextTokenLogits: nextTokenLogits,
+                isPartial: isPartial))
         var evicted: [Int32] = []
         while cachedTokens > maxTokens {
-            guard let victim = entries.indices.filter({ entries[$0].sequence != sequence && !protected.contains(entries[$0].sequence) })
-                .min(by: { entries[$0].lastUse < entries[$1].lastUse }) else { break }
+            guard
+                let victim = entries.indices.filter({
+                    entries[$0].sequence != sequence && !protected.contains(entries[$0].sequence)
+                })
+                .min(by: { entries[$0].lastUse < entries[$1].lastUse })
+            else { break }
             evicted.append(entries.remove(at: victim).sequence)
         }
         return evicted

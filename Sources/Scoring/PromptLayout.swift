@@ -32,9 +32,13 @@ enum PromptLayout {
         case .contextPrompt(let context, let prompt):
             if model.chatTemplate != nil {
                 let user = "Context:\n\(context)\n\nQuestion: \(prompt)"
-                return [templated([ChatMessage(role: "user", content: user)], model: model, contentOverride: [
-                    [.scaffold("Context:\n"), .content(context), .scaffold("\n\nQuestion: "), .content(prompt)],
-                ])]
+                return [
+                    templated(
+                        [ChatMessage(role: "user", content: user)], model: model,
+                        contentOverride: [
+                            [.scaffold("Context:\n"), .content(context), .scaffold("\n\nQuestion: "), .content(prompt)]
+                        ])
+                ]
             }
             return [
                 [.scaffold("Context:\n"), .content(context), .scaffold("\n\n")],
@@ -108,7 +112,8 @@ enum PromptLayout {
 
     // MARK: judge
 
-    static let judgeInstruction = "You are a careful judge. Read the context, then decide which response "
+    static let judgeInstruction =
+        "You are a careful judge. Read the context, then decide which response "
         + "answers the question correctly and is supported by the context."
     static let verdictLabels = ["A", "B"]
     static let ratingLabels = (0...9).map(String.init)
@@ -169,8 +174,10 @@ enum PromptLayout {
     /// at the placeholders, so template markup is parsed for special tokens and user text is not.
     ///
     /// A message whose override is empty keeps its content in the template text (the classifier's answer mark).
-    private static func templated(_ messages: [ChatMessage], model: Model, contentOverride: [[Segment]]?,
-                                  addAssistantHeader: Bool = true) -> [Segment] {
+    private static func templated(
+        _ messages: [ChatMessage], model: Model, contentOverride: [[Segment]]?,
+        addAssistantHeader: Bool = true
+    ) -> [Segment] {
         let marks = messages.indices.map { i in
             contentOverride?[i].isEmpty == true ? messages[i].content : "\u{1}LONGRM\(i)\u{1}"
         }

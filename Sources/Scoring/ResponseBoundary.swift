@@ -104,7 +104,9 @@ public enum ResponseBoundary {
     /// Splits after the last assistant header. The model's own header (`own`) wins wherever it occurs;
     /// otherwise the common header whose last occurrence ends latest wins, so of several turns (or several
     /// families quoted inside a response) the last one is taken. Nil when no header occurs.
-    public static func split(_ query: String, own: AssistantHeader?, common: [AssistantHeader] = AssistantHeader.common) -> QuerySplit? {
+    public static func split(_ query: String, own: AssistantHeader?, common: [AssistantHeader] = AssistantHeader.common)
+        -> QuerySplit?
+    {
         let bytes = Array(query.utf8)
         var best: (end: Int, family: AssistantHeader.Family)?
         if let own, let end = lastEnd(of: Array(own.text.utf8), in: bytes) {
@@ -117,9 +119,10 @@ public enum ResponseBoundary {
         }
         guard let best else { return nil }
         // Headers are whole UTF-8 sequences, so `end` is on a scalar boundary and both halves decode losslessly.
-        return QuerySplit(prompt: String(decoding: bytes[..<best.end], as: UTF8.self),
-                          response: String(decoding: bytes[best.end...], as: UTF8.self),
-                          source: .header(best.family))
+        return QuerySplit(
+            prompt: String(decoding: bytes[..<best.end], as: UTF8.self),
+            response: String(decoding: bytes[best.end...], as: UTF8.self),
+            source: .header(best.family))
     }
 
     /// The model's own header as a family: a common family when the text is one of theirs.
@@ -144,7 +147,8 @@ public enum ResponseBoundary {
 
 private extension Substring {
     func trimmingWhitespace() -> String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
         return String(self[first...last])
     }
 }

@@ -22,18 +22,25 @@ public enum RewardQueries {
     /// below it the shared computation does not pay for a separate cache level.
     static let minimumSharedPrefixBytes = 256
 
-    public static func items(queries: [String], prompts: [String]?, method: ScoringMethod, model: Model) throws(ScoringError) -> [Item] {
+    public static func items(queries: [String], prompts: [String]?, method: ScoringMethod, model: Model)
+        throws(ScoringError) -> [Item]
+    {
         let tokens = { (text: String) in model.tokenize(text, addSpecial: false, parseSpecial: true) }
-        let sameTokens = { (split: QuerySplit, query: String) in tokens(split.prompt) + tokens(split.response) == tokens(query) }
-        return try items(queries: queries, prompts: prompts, method: method,
-                         own: ResponseBoundary.ownHeader(model.assistantHeader),
-                         sharesPrefix: model.isCausal, splitKeepsTokens: sameTokens)
+        let sameTokens = { (split: QuerySplit, query: String) in
+            tokens(split.prompt) + tokens(split.response) == tokens(query)
+        }
+        return try items(
+            queries: queries, prompts: prompts, method: method,
+            own: ResponseBoundary.ownHeader(model.assistantHeader),
+            sharesPrefix: model.isCausal, splitKeepsTokens: sameTokens)
     }
 
     /// The pure decision. `sharesPrefix`: the engine can share a prefix (causal models; encoders attend both
     /// ways). `splitKeepsTokens`: whether cutting a query there leaves its tokens unchanged.
-    static func items(queries: [String], prompts: [String]?, method: ScoringMethod, own: AssistantHeader?,
-                      sharesPrefix: Bool, splitKeepsTokens: (QuerySplit, String) -> Bool) throws(ScoringError) -> [Item] {
+    static func items(
+        queries: [String], prompts: [String]?, method: ScoringMethod, own: AssistantHeader?,
+        sharesPrefix: Bool, splitKeepsTokens: (QuerySplit, String) -> Bool
+    ) throws(ScoringError) -> [Item] {
         for (i, query) in queries.enumerated() where query.isEmpty {
             throw .invalidRequest(field: FieldPath("query").index(i), reason: "must not be empty")
         }
@@ -44,14 +51,18 @@ public enum RewardQueries {
                 // The client's own split, for every method; an empty answer leaves the classifier the whole text.
                 let response = String(decoding: query.utf8.dropFirst(prompts[i].utf8.count), as: UTF8.self)
                 let emptyForClassifier = method == .classifier && response.isEmpty
-                items.append(emptyForClassifier ? whole : Item(input: .raw(prompts[i]), response: response, source: .prompts))
+                items.append(
+                    emptyForClassifier ? whole : Item(input: .raw(prompts[i]), response: response, source: .prompts))
                 continue
             }
             guard let split = ResponseBoundary.split(query, own: own) else {
                 if method == .likelihood {
-                    throw .invalidRequest(field: FieldPath("query").index(i), reason: "no assistant header found, so the response cannot be told "
-                        + "from the prompt (recognised: the model's own chat template, ChatML, Llama 3, Llama 4, Gemma, Mistral/Llama 2 "
-                        + "[/INST], Phi-3/Zephyr, Phi-4, Command R, Granite, DeepSeek V3); send \"prompts\" (the prompt part of each query)")
+                    throw .invalidRequest(
+                        field: FieldPath("query").index(i),
+                        reason: "no assistant header found, so the response cannot be told "
+                            + "from the prompt (recognised: the model's own chat template, ChatML, Llama 3, Llama 4, Gemma, Mistral/Llama 2 "
+                            + "[/INST], Phi-3/Zephyr, Phi-4, Command R, Granite, DeepSeek V3); send \"prompts\" (the prompt part of each query)"
+                    )
                 }
                 items.append(whole)
                 continue
@@ -61,7 +72,8 @@ public enum RewardQueries {
                 items.append(Item(input: .raw(split.prompt), response: split.response, source: split.source))
             case .classifier:
                 let shareable = sharesPrefix && !split.response.isEmpty && splitKeepsTokens(split, query)
-                items.append(shareable ? Item(input: .raw(split.prompt), response: split.response, source: split.source) : whole)
+                items.append(
+                    shareable ? Item(input: .raw(split.prompt), response: split.response, source: split.source) : whole)
             }
         }
         if method == .classifier && sharesPrefix { groupByCommonPrefix(&items, splitKeepsTokens: splitKeepsTokens) }
@@ -86,13 +98,18 @@ public enum RewardQueries {
             let prompt = String(decoding: texts[0][..<length], as: UTF8.self)
             for (index, text) in zip(run, texts) where text.count > length {
                 let query = items[index].response
-                let split = QuerySplit(prompt: prompt, response: String(decoding: text[length...], as: UTF8.self), source: .sharedPrefix)
-                if splitKeepsTokens(split, query) { items[index] = Item(input: .raw(prompt), response: split.response, source: .sharedPrefix) }
+                let split = QuerySplit(
+                    prompt: prompt, response: String(decoding: text[length...], as: UTF8.self), source: .sharedPrefix)
+                if splitKeepsTokens(split, query) {
+                    items[index] = Item(input: .raw(prompt), response: split.response, source: .sharedPrefix)
+                }
             }
         }
         for index in loose {
             if let last = run.last,
-               commonPrefixLength(Array(items[last].response.utf8), Array(items[index].response.utf8)) < minimumSharedPrefixBytes {
+                commonPrefixLength(Array(items[last].response.utf8), Array(items[index].response.utf8))
+                    < minimumSharedPrefixBytes
+            {
                 close()
             }
             run.append(index)
@@ -115,7 +132,8 @@ extension AssistantHeader {
         let mark = "\u{1}LONGRM0\u{1}"
         let message = [ChatMessage(role: "user", content: mark)]
         guard let without = Model.renderChat(template: template, message, addAssistantHeader: false),
-              let with = Model.renderChat(template: template, message, addAssistantHeader: true) else { return nil }
+            let with = Model.renderChat(template: template, message, addAssistantHeader: true)
+        else { return nil }
         return derived(withoutHeader: without, withHeader: with, mark: mark)
     }
 }

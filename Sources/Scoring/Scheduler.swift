@@ -50,7 +50,8 @@ struct Scheduler<Payload> {
         let overRequests = queue.count >= limits.maxQueuedRequests
         let overTokens = !queue.isEmpty && queuedTokens + job.tokens > limits.maxQueuedTokens
         if overRequests || overTokens {
-            return .rejected(retryAfterSeconds: max(1, Int((Double(queuedTokens + job.tokens) / throughput).rounded(.up))))
+            return .rejected(
+                retryAfterSeconds: max(1, Int((Double(queuedTokens + job.tokens) / throughput).rounded(.up))))
         }
         queue.append(job)
         queuedTokens += job.tokens
@@ -67,11 +68,14 @@ struct Scheduler<Payload> {
     /// The jobs worker `worker` should run next, oldest first. Empty when nothing is eligible.
     /// `maxJobTokens` limits the pick to small jobs: what a worker runs between the chunks of a long prefill.
     mutating func nextBatch(worker: Int, now: UInt64, maxJobTokens: Int = .max) -> [Queued] {
-        let eligible = queue.indices.filter { queue[$0].tokens <= maxJobTokens && isEligible(queue[$0], worker: worker, now: now) }
+        let eligible = queue.indices.filter {
+            queue[$0].tokens <= maxJobTokens && isEligible(queue[$0], worker: worker, now: now)
+        }
         guard let first = eligible.first else { return [] }
         var chosen = [first]
         var tokens = queue[first].tokens
-        for i in eligible.dropFirst() where chosen.count < limits.maxJobsPerBatch && tokens + queue[i].tokens <= limits.maxBatchTokens {
+        for i in eligible.dropFirst()
+        where chosen.count < limits.maxJobsPerBatch && tokens + queue[i].tokens <= limits.maxBatchTokens {
             chosen.append(i)
             tokens += queue[i].tokens
         }

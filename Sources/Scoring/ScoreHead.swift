@@ -14,8 +14,10 @@ public struct ScoreHead: Sendable, Equatable {
     public let stepSeparator: String?
     public let sourceArchitecture: String
 
-    init(labels: [String], hiddenSize: Int, weight: [Float], bias: [Float]?, padToken: Int32?, stepSeparator: String?,
-         sourceArchitecture: String) {
+    init(
+        labels: [String], hiddenSize: Int, weight: [Float], bias: [Float]?, padToken: Int32?, stepSeparator: String?,
+        sourceArchitecture: String
+    ) {
         self.labels = labels; self.hiddenSize = hiddenSize; self.weight = weight; self.bias = bias
         self.padToken = padToken; self.stepSeparator = stepSeparator; self.sourceArchitecture = sourceArchitecture
     }

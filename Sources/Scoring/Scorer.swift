@@ -15,8 +15,10 @@ public final class Scorer: Sendable {
     public let rewardLabel: Int
     let pool: EnginePool
 
-    private init(model: Model, configuration: EngineConfiguration, kv: KVAccounting, judge: JudgeConfiguration, rewardLabel: Int,
-                 pool: EnginePool) {
+    private init(
+        model: Model, configuration: EngineConfiguration, kv: KVAccounting, judge: JudgeConfiguration, rewardLabel: Int,
+        pool: EnginePool
+    ) {
         self.model = model
         self.configuration = configuration
         self.judge = judge
@@ -26,17 +28,22 @@ public final class Scorer: Sendable {
         self.pool = pool
     }
 
-    public static func load(modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
-                            queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits(),
-                            judge: JudgeConfiguration = JudgeConfiguration()) async throws(ScoringError) -> Scorer {
+    public static func load(
+        modelPath: String, configuration: EngineConfiguration = EngineConfiguration(),
+        queueLimits: EnginePool.QueueLimits = EnginePool.QueueLimits(),
+        judge: JudgeConfiguration = JudgeConfiguration()
+    ) async throws(ScoringError) -> Scorer {
         let requested = try configuration.validated()
         // Loading reads hundreds of MiB and blocks for seconds: on a thread of its own, never on the
         // cooperative pool that serves requests (a server that loads a second model stays responsive).
         let loaded: Result<Model, ScoringError> = await withCheckedContinuation { continuation in
             Thread {
                 do throws(ScoringError) {
-                    continuation.resume(returning: .success(try Model(
-                        path: modelPath, useExtraBuffers: requested.repackWeights, gpuLayers: requested.gpuLayers)))
+                    continuation.resume(
+                        returning: .success(
+                            try Model(
+                                path: modelPath, useExtraBuffers: requested.repackWeights,
+                                gpuLayers: requested.gpuLayers)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -48,7 +55,8 @@ public final class Scorer: Sendable {
         let kv = try sizeCache(model: model, configuration: &configuration)
         do {
             let pool = try await EnginePool.start(model: model, configuration: configuration, limits: queueLimits)
-            return Scorer(model: model, configuration: configuration, kv: kv, judge: judge, rewardLabel: rewardLabel, pool: pool)
+            return Scorer(
+                model: model, configuration: configuration, kv: kv, judge: judge, rewardLabel: rewardLabel, pool: pool)
         } catch let error as ScoringError {
             throw error
         } catch {
@@ -65,10 +73,13 @@ public final class Scorer: Sendable {
         let streams = kv.streams(forBudget: budget.bytes(kv))
         guard streams >= 2 else {
             let needed = (2 + kv.generationStreams) * kv.bytesPerStream * kv.workers
-            throw .invalidRequest(field: "kv-budget", reason: "\(budget) of KV holds \(max(0, streams)) context(s) of \(kv.window) tokens "
-                + "(\(Bytes.text(kv.bytesPerStream)) each with this model) per worker; at least 2 per worker are needed: "
-                + "--kv-budget \(needed / (1 << 20))MiB (\((2 + kv.generationStreams) * kv.window * kv.workers) tokens"
-                + (kv.generationStreams > 0 ? ", with \(kv.generationStreams) --judge-sequences" : "") + "), or a smaller --ctx-size")
+            throw .invalidRequest(
+                field: "kv-budget",
+                reason: "\(budget) of KV holds \(max(0, streams)) context(s) of \(kv.window) tokens "
+                    + "(\(Bytes.text(kv.bytesPerStream)) each with this model) per worker; at least 2 per worker are needed: "
+                    + "--kv-budget \(needed / (1 << 20))MiB (\((2 + kv.generationStreams) * kv.window * kv.workers) tokens"
+                    + (kv.generationStreams > 0 ? ", with \(kv.generationStreams) --judge-sequences" : "")
+                    + "), or a smaller --ctx-size")
         }
         configuration.cacheSlots = min(streams, 64)
         kv.streamsPerWorker = configuration.cacheSlots
@@ -91,35 +102,49 @@ public final class Scorer: Sendable {
 
     /// Two responses: rewards, the preferred one, P(first better) and the margin. The judge runs both
     /// orders and averages them (position-swap consistency).
-    public func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> PairwiseResult {
+    public func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError)
+        -> PairwiseResult
+    {
         guard request.responses.count == 2 else {
-            throw .invalidRequest(field: "responses", reason: "pairwise needs exactly 2 responses, got \(request.responses.count)")
+            throw .invalidRequest(
+                field: "responses", reason: "pairwise needs exactly 2 responses, got \(request.responses.count)")
         }
         let result = try await run(request, pairwise: true, deadline: deadline)
         let margin = result.rewards[0] - result.rewards[1]
         let probability = result.judgeProbability ?? 1 / (1 + exp(-margin))
-        return PairwiseResult(result: result, preferred: result.rewards[0] >= result.rewards[1] ? 0 : 1,
-                              probability: probability, margin: margin)
+        return PairwiseResult(
+            result: result, preferred: result.rewards[0] >= result.rewards[1] ? 0 : 1,
+            probability: probability, margin: margin)
     }
 
     /// 2…64 responses: rewards in input order, ranking and best index.
-    public func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> ScoringResult {
+    public func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError)
+        -> ScoringResult
+    {
         guard request.responses.count >= 2 else {
-            throw .invalidRequest(field: "responses", reason: "best-of-n needs 2…\(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
+            throw .invalidRequest(
+                field: "responses",
+                reason: "best-of-n needs 2…\(ScoringLimits.maxResponses) responses, got \(request.responses.count)")
         }
         return try await run(request, pairwise: false, deadline: deadline)
     }
 
     /// Any number of responses (1…64) to one prompt, each scored on its own scale (judge: 0–9 rating).
-    public func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError) -> ScoringResult {
+    public func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant? = nil) async throws(ScoringError)
+        -> ScoringResult
+    {
         try await run(request, pairwise: false, pointwise: true, deadline: deadline)
     }
 
-    private func run(_ request: ScoringRequest, pairwise: Bool, pointwise: Bool = false,
-                     deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
-        var planned = try Planner(model: model, window: window, judge: judge).plan(request, pairwise: pairwise, pointwise: pointwise)
+    private func run(
+        _ request: ScoringRequest, pairwise: Bool, pointwise: Bool = false,
+        deadline: ContinuousClock.Instant?
+    ) async throws(ScoringError) -> ScoringResult {
+        var planned = try Planner(model: model, window: window, judge: judge).plan(
+            request, pairwise: pairwise, pointwise: pointwise)
         if planned.plan.generates && configuration.generationSequences < 1 {
-            throw .invalidRequest(field: "judge_mode", reason: "this server has no sequences for generation (--judge-sequences 0)")
+            throw .invalidRequest(
+                field: "judge_mode", reason: "this server has no sequences for generation (--judge-sequences 0)")
         }
         if !configuration.sharePrefix { planned.plan = planned.plan.unshared() }
         let completed: EnginePool.Completed
@@ -135,14 +160,17 @@ public final class Scorer: Sendable {
         let outcome = completed.outcome
         var result = ScoringResult(
             rewards: [], method: request.options.method, normalization: planned.normalization,
-            usage: TokenUsage(promptTokens: planned.plan.groups[0].prefixCount, responseTokens: planned.responseTokens,
-                              reusedPromptTokens: outcome.reusedTokens, computedTokens: outcome.computedTokens,
-                              truncatedTokens: planned.truncatedTokens),
+            usage: TokenUsage(
+                promptTokens: planned.plan.groups[0].prefixCount, responseTokens: planned.responseTokens,
+                reusedPromptTokens: outcome.reusedTokens, computedTokens: outcome.computedTokens,
+                truncatedTokens: planned.truncatedTokens),
             timings: Timings(queueMs: completed.queueMs, computeMs: completed.computeMs),
             judgeProbability: nil, consistent: nil, contextKey: planned.contextKey)
         switch request.options.method {
         case .likelihood:
-            let withContext = outcome.groups[0].values.map { RewardMath.aggregate($0, sum: planned.normalization == .sum) }
+            let withContext = outcome.groups[0].values.map {
+                RewardMath.aggregate($0, sum: planned.normalization == .sum)
+            }
             if planned.normalization == .lift {
                 let without = outcome.groups[1].values.map { RewardMath.aggregate($0, sum: false) }
                 result.rewards = zip(withContext, without).map { $0 - $1 }
@@ -150,8 +178,9 @@ public final class Scorer: Sendable {
                 result.rewards = withContext
             }
         case .classifier:
-            let read = HeadReadout(plan: planned.plan.groups[0], values: outcome.groups[0].values, labels: model.classifierOutputs,
-                                   head: model.head, stepSeparator: request.options.stepRewards ? model.stepSeparatorToken : nil)
+            let read = HeadReadout(
+                plan: planned.plan.groups[0], values: outcome.groups[0].values, labels: model.classifierOutputs,
+                head: model.head, stepSeparator: request.options.stepRewards ? model.stepSeparatorToken : nil)
             let sigmoid = planned.normalization == .sigmoid
             func shown(_ x: Double) -> Double { sigmoid ? RewardMath.sigmoid(x) : x }
             result.rewardVectors = read.finals.map { $0.map(shown) }
@@ -193,7 +222,9 @@ public enum RewardMath {
 
     /// Order 1 shows (first, second) as (A, B); order 2 shows (second, first). P(first better) is P(A) in
     /// order 1 and P(B) in order 2; when both favour the same response it is their mean, else a tie (0.5).
-    public static func swapAveraged(firstOrder: [Float], secondOrder: [Float]) -> (probabilityFirst: Double, consistent: Bool) {
+    public static func swapAveraged(firstOrder: [Float], secondOrder: [Float]) -> (
+        probabilityFirst: Double, consistent: Bool
+    ) {
         let swapped = JudgeScoring.swapRule(normalized(firstOrder)[0], normalized(secondOrder)[1])
         return (swapped.probability, swapped.consistent)
     }

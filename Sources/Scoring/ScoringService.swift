@@ -8,11 +8,14 @@ public protocol ScoringService: Sendable {
     var queue: QueueSnapshot { get }
 
     /// Two responses: rewards, the preferred one, P(first better) and the margin.
-    func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> PairwiseResult
+    func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> PairwiseResult
     /// 2…64 responses: rewards in input order, ranking and best index.
-    func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult
+    func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> ScoringResult
     /// 1…64 responses to one prompt, each on its own scale.
-    func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult
+    func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> ScoringResult
     /// OpenRLHF queries (prompt + response rendered by the policy's template) split into prompt and response:
     /// at `prompts` when given, else after the last assistant header the model's template knows.
     func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
@@ -40,14 +43,19 @@ public struct ServiceInfo: Sendable, Equatable {
     /// The llama.cpp CPU variant computing (e.g. `haswell`, `x64`).
     public var cpuVariant: String
 
-    public init(modelName: String, window: Int, trainedContext: Int, methods: [ScoringMethod], classifierLabels: [String] = [],
-                rewardLabel: String? = nil, hasChatTemplate: Bool = false, engineWorkers: Int = 1, loadSeconds: Double = 0,
-                kv: KVAccounting? = nil, cpuVariant: String = "unknown") {
+    public init(
+        modelName: String, window: Int, trainedContext: Int, methods: [ScoringMethod], classifierLabels: [String] = [],
+        rewardLabel: String? = nil, hasChatTemplate: Bool = false, engineWorkers: Int = 1, loadSeconds: Double = 0,
+        kv: KVAccounting? = nil, cpuVariant: String = "unknown"
+    ) {
         self.modelName = modelName; self.window = window; self.trainedContext = trainedContext; self.methods = methods
         self.classifierLabels = classifierLabels; self.rewardLabel = rewardLabel; self.hasChatTemplate = hasChatTemplate
         self.engineWorkers = engineWorkers; self.loadSeconds = loadSeconds; self.cpuVariant = cpuVariant
-        self.kv = kv ?? KVAccounting(bytesPerToken: 0, slidingBytesPerStream: 0, window: window, streamsPerWorker: 1,
-                                     workers: engineWorkers)
+        self.kv =
+            kv
+            ?? KVAccounting(
+                bytesPerToken: 0, slidingBytesPerStream: 0, window: window, streamsPerWorker: 1,
+                workers: engineWorkers)
     }
 
     /// The method a request gets when it names none (and the server sets no default): the model's classifier
@@ -59,26 +67,32 @@ public typealias QueueSnapshot = EnginePool.Snapshot
 
 extension EnginePool.Snapshot {
     /// A snapshot built by hand (another `ScoringService`: a test fake).
-    public static func make(queuedRequests: Int = 0, queuedTokens: Int = 0, runningJobs: Int = 0, saturated: Bool = false,
-                            batches: Int = 0, batchedJobs: Int = 0, computedTokens: Int = 0, reusedTokens: Int = 0) -> Self {
-        Self(queuedRequests: queuedRequests, queuedTokens: queuedTokens, runningJobs: runningJobs, saturated: saturated,
-             batches: batches, batchedJobs: batchedJobs, computedTokens: computedTokens, reusedTokens: reusedTokens)
+    public static func make(
+        queuedRequests: Int = 0, queuedTokens: Int = 0, runningJobs: Int = 0, saturated: Bool = false,
+        batches: Int = 0, batchedJobs: Int = 0, computedTokens: Int = 0, reusedTokens: Int = 0
+    ) -> Self {
+        Self(
+            queuedRequests: queuedRequests, queuedTokens: queuedTokens, runningJobs: runningJobs, saturated: saturated,
+            batches: batches, batchedJobs: batchedJobs, computedTokens: computedTokens, reusedTokens: reusedTokens)
     }
 }
 
 extension Scorer: ScoringService {
     public func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
-        -> [RewardQueries.Item] {
+        -> [RewardQueries.Item]
+    {
         try RewardQueries.items(queries: queries, prompts: prompts, method: method, model: model)
     }
 
     public var info: ServiceInfo {
-        ServiceInfo(modelName: model.name, window: window, trainedContext: model.trainedContext, methods: methods,
-                    classifierLabels: model.classifierLabels,
-                    rewardLabel: model.classifierLabels.indices.contains(rewardLabel) ? model.classifierLabels[rewardLabel] : nil,
-                    hasChatTemplate: model.chatTemplate != nil,
-                    engineWorkers: configuration.workers, loadSeconds: model.loadSeconds, kv: kv,
-                    cpuVariant: model.cpuVariant.name)
+        ServiceInfo(
+            modelName: model.name, window: window, trainedContext: model.trainedContext, methods: methods,
+            classifierLabels: model.classifierLabels,
+            rewardLabel: model.classifierLabels.indices.contains(rewardLabel)
+                ? model.classifierLabels[rewardLabel] : nil,
+            hasChatTemplate: model.chatTemplate != nil,
+            engineWorkers: configuration.workers, loadSeconds: model.loadSeconds, kv: kv,
+            cpuVariant: model.cpuVariant.name)
     }
 }
 
@@ -86,30 +100,40 @@ extension Scorer: ScoringService {
 // functions over the memberwise initialisers, kept apart from the types: a field added to a type with a default
 // value needs no change here.
 extension ScoringResult {
-    public static func make(rewards: [Double], method: ScoringMethod, normalization: Normalization, usage: TokenUsage,
-                            timings: Timings, judgeProbability: Double? = nil, consistent: Bool? = nil,
-                            contextKey: String, rewardVectors: [[Double]]? = nil, labels: [String]? = nil,
-                            stepRewards: [[Double]]? = nil) -> ScoringResult {
-        ScoringResult(rewards: rewards, method: method, normalization: normalization, usage: usage, timings: timings,
-                      judgeProbability: judgeProbability, consistent: consistent, contextKey: contextKey,
-                      rewardVectors: rewardVectors, labels: labels, stepRewards: stepRewards)
+    public static func make(
+        rewards: [Double], method: ScoringMethod, normalization: Normalization, usage: TokenUsage,
+        timings: Timings, judgeProbability: Double? = nil, consistent: Bool? = nil,
+        contextKey: String, rewardVectors: [[Double]]? = nil, labels: [String]? = nil,
+        stepRewards: [[Double]]? = nil
+    ) -> ScoringResult {
+        ScoringResult(
+            rewards: rewards, method: method, normalization: normalization, usage: usage, timings: timings,
+            judgeProbability: judgeProbability, consistent: consistent, contextKey: contextKey,
+            rewardVectors: rewardVectors, labels: labels, stepRewards: stepRewards)
     }
 }
 
 extension PairwiseResult {
-    public static func make(result: ScoringResult, preferred: Int, probability: Double, margin: Double) -> PairwiseResult {
+    public static func make(result: ScoringResult, preferred: Int, probability: Double, margin: Double)
+        -> PairwiseResult
+    {
         PairwiseResult(result: result, preferred: preferred, probability: probability, margin: margin)
     }
 }
 
 extension TokenUsage {
-    public static func make(promptTokens: Int, responseTokens: [Int], reusedPromptTokens: Int = 0, computedTokens: Int = 0,
-                            truncatedTokens: Int = 0) -> TokenUsage {
-        TokenUsage(promptTokens: promptTokens, responseTokens: responseTokens, reusedPromptTokens: reusedPromptTokens,
-                   computedTokens: computedTokens, truncatedTokens: truncatedTokens)
+    public static func make(
+        promptTokens: Int, responseTokens: [Int], reusedPromptTokens: Int = 0, computedTokens: Int = 0,
+        truncatedTokens: Int = 0
+    ) -> TokenUsage {
+        TokenUsage(
+            promptTokens: promptTokens, responseTokens: responseTokens, reusedPromptTokens: reusedPromptTokens,
+            computedTokens: computedTokens, truncatedTokens: truncatedTokens)
     }
 }
 
 extension Timings {
-    public static func make(queueMs: Double, computeMs: Double) -> Timings { Timings(queueMs: queueMs, computeMs: computeMs) }
+    public static func make(queueMs: Double, computeMs: Double) -> Timings {
+        Timings(queueMs: queueMs, computeMs: computeMs)
+    }
 }

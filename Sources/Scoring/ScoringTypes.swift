@@ -64,8 +64,10 @@ public struct ScoringOptions: Sendable, Equatable {
     public var judge: JudgeOptions
     /// classifier with a step separator (process reward models): also the head at every separator.
     public var stepRewards: Bool
-    public init(method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none,
-                stepRewards: Bool = false, judge: JudgeOptions = JudgeOptions()) {
+    public init(
+        method: ScoringMethod = .likelihood, normalization: Normalization? = nil, truncation: Truncation = .none,
+        stepRewards: Bool = false, judge: JudgeOptions = JudgeOptions()
+    ) {
         self.method = method; self.normalization = normalization; self.truncation = truncation
         self.stepRewards = stepRewards; self.judge = judge
     }
@@ -119,7 +121,9 @@ public struct ScoringResult: Sendable, Equatable {
     public var stepRewards: [[Double]]? = nil
 
     /// Indices, best first; ties keep input order.
-    public var ranking: [Int] { rewards.indices.sorted { rewards[$0] > rewards[$1] || rewards[$0] == rewards[$1] && $0 < $1 } }
+    public var ranking: [Int] {
+        rewards.indices.sorted { rewards[$0] > rewards[$1] || rewards[$0] == rewards[$1] && $0 < $1 }
+    }
     public var best: Int { ranking.first ?? 0 }
 }
 
@@ -149,7 +153,8 @@ public enum ScoringError: Error, Sendable, Equatable {
         case .invalidRequest(let field, let reason): return "\(field): \(reason)"
         case .invalidConfiguration(let reason): return "invalid engine configuration: \(reason)"
         case .contextTooLong(let needed, let available):
-            return "input needs \(needed) tokens but the window holds \(available); shorten the context or send \"truncation\": \"middle\""
+            return
+                "input needs \(needed) tokens but the window holds \(available); shorten the context or send \"truncation\": \"middle\""
         case .unsupportedMethod(let method, let reason): return "method \(method.rawValue) is not available: \(reason)"
         case .modelLoadFailed(let s): return s
         case .overloaded(let s): return "the scoring queue is full; retry in \(s) s"

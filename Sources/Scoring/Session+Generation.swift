@@ -127,7 +127,9 @@ extension Session {
             generation.steps += 1
             generation.stepTokens += stepping.count
             for (row, candidate) in stepping.enumerated() {
-                guard let logits = llama_get_logits_ith(context, Int32(row)) else { throw .engineFailure("missing logits row") }
+                guard let logits = llama_get_logits_ith(context, Int32(row)) else {
+                    throw .engineFailure("missing logits row")
+                }
                 candidate.position += 1
                 candidate.job.computed += 1
                 accept(candidate, Self.argmax(UnsafeBufferPointer(start: logits, count: vocabularySize)))
@@ -184,7 +186,8 @@ extension Session {
             let outer = abortSlot.set(job.job.control)
             defer { abortSlot.set(outer) }
             do throws(ScoringError) {
-                logits = try decodeSequence(sequence, suffix.tokens, startPosition: group.prefixCount, control: job.job.control)
+                logits = try decodeSequence(
+                    sequence, suffix.tokens, startPosition: group.prefixCount, control: job.job.control)
             } catch {
                 throw error == .cancelled ? job.job.control.error : error
             }
@@ -202,7 +205,9 @@ extension Session {
         candidate.bytes += model.pieceBytes(token)
         if let stop = candidate.stop {
             let text = String(decoding: candidate.bytes, as: UTF8.self)
-            if stop.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil { return finish(candidate, .verdict) }
+            if stop.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil {
+                return finish(candidate, .verdict)
+            }
         }
         if candidate.tokens.count >= candidate.spec.maxNewTokens { return finish(candidate, .maxNewTokens) }
         candidate.pending = token

@@ -51,7 +51,8 @@ final class Session {
         params.n_seq_max = UInt32(sequenceCount)
         params.n_threads = Int32(configuration.threads)
         params.n_threads_batch = Int32(configuration.threads)
-        params.flash_attn_type = configuration.flashAttention ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED
+        params.flash_attn_type =
+            configuration.flashAttention ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED
         params.kv_unified = false
         params.swa_full = false
         params.no_perf = true
@@ -60,16 +61,20 @@ final class Session {
         params.embeddings = pooled || head != nil
         params.pooling_type = pooled ? LLAMA_POOLING_TYPE_RANK : LLAMA_POOLING_TYPE_NONE
         guard let context = llama_init_from_model(model.pointer, params) else {
-            throw .engineFailure("llama.cpp could not create a context of \(params.n_ctx) tokens for \(sequenceCount) sequences")
+            throw .engineFailure(
+                "llama.cpp could not create a context of \(params.n_ctx) tokens for \(sequenceCount) sequences")
         }
         self.context = context
         memory = llama_get_memory(context)
         batchCapacity = configuration.batchSize
         maxOutputRows = configuration.maxOutputRows
         batch = llama_batch_init(Int32(configuration.batchSize), 0, 1)
-        cache = PrefixCache(sequences: (0..<Int32(configuration.cacheSlots)).map { $0 }, maxTokens: configuration.cacheTokens)
+        cache = PrefixCache(
+            sequences: (0..<Int32(configuration.cacheSlots)).map { $0 }, maxTokens: configuration.cacheTokens)
         microBatchSize = Int(params.n_ubatch)
-        generationSequences = (0..<Int32(configuration.generationStreams(for: model))).map { Int32(configuration.cacheSlots) + $0 }
+        generationSequences = (0..<Int32(configuration.generationStreams(for: model))).map {
+            Int32(configuration.cacheSlots) + $0
+        }
         vocabularySize = model.vocabularySize
         llama_set_abort_callback(context, AbortSlot.callback, Unmanaged.passUnretained(abortSlot).toOpaque())
     }
@@ -104,9 +109,10 @@ final class Session {
             var values: [[Float]] = []
             for suffix in group.suffixes {
                 if job.control.isCancelled { throw job.control.error }
-                let item = WorkItem(tokens: suffix.tokens, output: suffix.output, scoredFrom: suffix.scoredFrom,
-                                    prefixSequence: prefix?.sequence, start: group.prefixCount,
-                                    nextTokenLogits: prefix?.nextTokenLogits)
+                let item = WorkItem(
+                    tokens: suffix.tokens, output: suffix.output, scoredFrom: suffix.scoredFrom,
+                    prefixSequence: prefix?.sequence, start: group.prefixCount,
+                    nextTokenLogits: prefix?.nextTokenLogits)
                 let outer = abortSlot.set(job.control)
                 defer { abortSlot.set(outer) }
                 do throws(ScoringError) {
@@ -125,8 +131,10 @@ final class Session {
 
     /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, reusing the
     /// longest cached prefix, and records each level so later requests can reuse it.
-    func ensurePrefix(_ levels: [[Int32]], control: JobControl,
-                              reused: inout Int, computed: inout Int) throws(ScoringError) -> PrefixCache.Entry {
+    func ensurePrefix(
+        _ levels: [[Int32]], control: JobControl,
+        reused: inout Int, computed: inout Int
+    ) throws(ScoringError) -> PrefixCache.Entry {
         var target: [Int32] = []
         var current: PrefixCache.Entry?
         var holding: Set<Int32> = []
@@ -171,7 +179,9 @@ final class Session {
             do throws(ScoringError) {
                 let logits = try decodeSequence(sequence, fresh, startPosition: start, control: control)
                 computed += fresh.count
-                for evicted in cache.insert(tokens: target, sequence: sequence, nextTokenLogits: logits, protecting: holding.union(reserved)) {
+                for evicted in cache.insert(
+                    tokens: target, sequence: sequence, nextTokenLogits: logits, protecting: holding.union(reserved))
+                {
                     _ = llama_memory_seq_rm(memory, evicted, -1, -1)
                 }
             } catch {
@@ -199,16 +209,20 @@ final class Session {
             _ = llama_memory_seq_rm(memory, sequence, -1, -1)
             return
         }
-        for evicted in cache.insert(tokens: Array(target[..<kept]), sequence: sequence, nextTokenLogits: [], isPartial: true,
-                                    protecting: reserved) {
+        for evicted in cache.insert(
+            tokens: Array(target[..<kept]), sequence: sequence, nextTokenLogits: [], isPartial: true,
+            protecting: reserved)
+        {
             _ = llama_memory_seq_rm(memory, evicted, -1, -1)
         }
         if cache.entries.allSatisfy({ $0.sequence != sequence }) { _ = llama_memory_seq_rm(memory, sequence, -1, -1) }
     }
 
     /// Decodes one sequence's tokens in batch-sized chunks; returns the logits after the last token.
-    func decodeSequence(_ sequence: Int32, _ tokens: [Int32], startPosition: Int,
-                                control: JobControl) throws(ScoringError) -> [Float] {
+    func decodeSequence(
+        _ sequence: Int32, _ tokens: [Int32], startPosition: Int,
+        control: JobControl
+    ) throws(ScoringError) -> [Float] {
         var last: [Float] = []
         var offset = 0
         if pooled { llama_set_embeddings(context, false) }
@@ -306,7 +320,9 @@ final class Session {
     /// exceeds the batch or the logits-row budget) and returns its outputs.
     private func decodeTokens(_ item: WorkItem, sequence: Int32) throws(ScoringError) -> [Float] {
         var result: [Float] = []
-        if case .tokenLogProbs = item.output, item.scoredFrom == 0, let first = item.tokens.first, let row = item.nextTokenLogits {
+        if case .tokenLogProbs = item.output, item.scoredFrom == 0, let first = item.tokens.first,
+            let row = item.nextTokenLogits
+        {
             result.append(LogSoftmax.logProbability(of: first, in: row))
         }
         var done = 0
@@ -331,7 +347,9 @@ final class Session {
             for read in reads {
                 switch item.output {
                 case .tokenLogProbs:
-                    result.append(LogSoftmax.logProbability(of: item.tokens[read.position + 1], in: try logitsRow(read.batchIndex)))
+                    result.append(
+                        LogSoftmax.logProbability(
+                            of: item.tokens[read.position + 1], in: try logitsRow(read.batchIndex)))
                 case .verdict(let labels):
                     result = LogSoftmax.logProbabilities(of: labels, in: try logitsRow(read.batchIndex))
                 case .head:

@@ -45,17 +45,24 @@ public struct VerdictParser {
     }
 
     public func read(_ text: String) -> VerdictReading {
-        guard let regex else { return VerdictReading(verdict: nil, written: nil, reason: "the template has no verdict pattern") }
+        guard let regex else {
+            return VerdictReading(verdict: nil, written: nil, reason: "the template has no verdict pattern")
+        }
         let range = NSRange(text.startIndex..., in: text)
         guard let match = regex.firstMatch(in: text, range: range),
-              let whole = Range(match.range, in: text) else {
-            return VerdictReading(verdict: nil, written: nil, reason: text.isEmpty ? "no text was generated" : "no verdict found")
+            let whole = Range(match.range, in: text)
+        else {
+            return VerdictReading(
+                verdict: nil, written: nil, reason: text.isEmpty ? "no text was generated" : "no verdict found")
         }
         let written = String(text[whole])
-        let captured = match.numberOfRanges > 1 ? Range(match.range(at: 1), in: text).map { String(text[$0]) } ?? "" : written
+        let captured =
+            match.numberOfRanges > 1 ? Range(match.range(at: 1), in: text).map { String(text[$0]) } ?? "" : written
         switch interpret(captured.trimmingCharacters(in: .whitespaces)) {
         case .success(let verdict): return VerdictReading(verdict: verdict, written: written, reason: nil)
-        case .failure(let problem): return VerdictReading(verdict: nil, written: written, reason: "malformed verdict \(written): \(problem.text)")
+        case .failure(let problem):
+            return VerdictReading(
+                verdict: nil, written: written, reason: "malformed verdict \(written): \(problem.text)")
         }
     }
 
@@ -67,12 +74,16 @@ public struct VerdictParser {
             let upper = captured.uppercased()
             if upper == "A" { return .success(.pair(0)) }
             if upper == "B" { return .success(.pair(1)) }
-            if ["C", "TIE", "A=B", "B=A"].contains(upper.replacingOccurrences(of: " ", with: "")) { return .success(.pair(nil)) }
+            if ["C", "TIE", "A=B", "B=A"].contains(upper.replacingOccurrences(of: " ", with: "")) {
+                return .success(.pair(nil))
+            }
             return .failure(Problem(text: "expected A or B"))
         case .rank:
             return ranking(captured).map(Verdict.ranking)
         case .critique, .plain:
-            guard let value = Double(captured), value.isFinite else { return .failure(Problem(text: "the score is not a number")) }
+            guard let value = Double(captured), value.isFinite else {
+                return .failure(Problem(text: "the score is not a number"))
+            }
             guard Double(scale.lowerBound) <= value && value <= Double(scale.upperBound) else {
                 return .failure(Problem(text: "the score is outside \(scale.lowerBound)…\(scale.upperBound)"))
             }
@@ -89,10 +100,13 @@ public struct VerdictParser {
             for raw in group.split(separator: "=", omittingEmptySubsequences: false) {
                 let name = raw.trimmingCharacters(in: .whitespaces).uppercased()
                 guard name.count == 1, let scalar = name.unicodeScalars.first, ("A"..."Z").contains(scalar) else {
-                    return .failure(Problem(text: name.isEmpty ? "an empty place in the ranking" : "\"\(name)\" is not a label"))
+                    return .failure(
+                        Problem(text: name.isEmpty ? "an empty place in the ranking" : "\"\(name)\" is not a label"))
                 }
                 let index = Int(scalar.value) - Int(UnicodeScalar("A").value)
-                guard index < labelCount else { return .failure(Problem(text: "\(name) is not one of the \(labelCount) labels shown")) }
+                guard index < labelCount else {
+                    return .failure(Problem(text: "\(name) is not one of the \(labelCount) labels shown"))
+                }
                 guard seen.insert(index).inserted else { return .failure(Problem(text: "\(name) appears twice")) }
                 labels.append(index)
             }

@@ -15,7 +15,8 @@ struct ConfigFile: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(description: "the config file \(path) is not UTF-8 text")
         }
-        let pairs = text.drop(while: \.isWhitespace).first == "{"
+        let pairs =
+            text.drop(while: \.isWhitespace).first == "{"
             ? try parseJSON(data, path: path)
             : try parseLines(text, path: path)
         var values: [String: String] = [:]
@@ -62,7 +63,9 @@ struct ConfigFile: Sendable {
     private static func parseJSON(_ data: Data, path: String) throws(ConfigError) -> [(String, String, String)] {
         let object: [String: JSONScalar]
         do { object = try JSONDecoder().decode([String: JSONScalar].self, from: data) } catch {
-            throw ConfigError(description: "the config file \(path) must be a JSON object of strings, numbers and booleans (\(error))")
+            throw ConfigError(
+                description: "the config file \(path) must be a JSON object of strings, numbers and booleans (\(error))"
+            )
         }
         return object.keys.sorted().compactMap { key in object[key]?.text.map { ("key \"\(key)\"", key, $0) } }
     }
@@ -73,11 +76,17 @@ struct ConfigFile: Sendable {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if c.decodeNil() { text = nil }
-            else if let b = try? c.decode(Bool.self) { text = b ? "true" : "false" }
-            else if let i = try? c.decode(Int.self) { text = String(i) }
-            else if let d = try? c.decode(Double.self) { text = String(d) }
-            else { text = try c.decode(String.self) }
+            if c.decodeNil() {
+                text = nil
+            } else if let b = try? c.decode(Bool.self) {
+                text = b ? "true" : "false"
+            } else if let i = try? c.decode(Int.self) {
+                text = String(i)
+            } else if let d = try? c.decode(Double.self) {
+                text = String(d)
+            } else {
+                text = try c.decode(String.self)
+            }
         }
     }
 }

@@ -62,8 +62,10 @@ public struct APIError: Error, Sendable, Equatable {
     /// `Allow` for 405.
     public var allow: String?
 
-    public init(_ code: ErrorCode, _ message: String, field: FieldPath? = nil, retryAfterSeconds: Int? = nil,
-                allow: String? = nil) {
+    public init(
+        _ code: ErrorCode, _ message: String, field: FieldPath? = nil, retryAfterSeconds: Int? = nil,
+        allow: String? = nil
+    ) {
         self.code = code; self.message = message; self.field = field
         self.retryAfterSeconds = retryAfterSeconds; self.allow = allow
     }

@@ -33,14 +33,18 @@ struct PromptFields {
     func input(under prefix: FieldPath = FieldPath([])) throws(APIError) -> PromptInput {
         if let messages {
             if context != nil || prompt != nil {
-                throw .badRequest("give either \"messages\" or \"context\" + \"prompt\", not both",
-                                  field: FieldPath("messages").under(prefix))
+                throw .badRequest(
+                    "give either \"messages\" or \"context\" + \"prompt\", not both",
+                    field: FieldPath("messages").under(prefix))
             }
-            if messages.isEmpty { throw .badRequest("must hold at least one message", field: FieldPath("messages").under(prefix)) }
+            if messages.isEmpty {
+                throw .badRequest("must hold at least one message", field: FieldPath("messages").under(prefix))
+            }
             return .messages(messages.map { ChatMessage(role: $0.role, content: $0.content) })
         }
         guard context != nil || prompt != nil else {
-            throw .badRequest("required: \"messages\", or \"context\" and/or \"prompt\"", field: FieldPath("prompt").under(prefix))
+            throw .badRequest(
+                "required: \"messages\", or \"context\" and/or \"prompt\"", field: FieldPath("prompt").under(prefix))
         }
         return .contextPrompt(context: context ?? "", prompt: prompt ?? "")
     }
@@ -77,7 +81,9 @@ struct OptionFields {
         judgeTemplate = try c.decodeIfPresent(String.self, forKey: AnyKey("judge_template"))
         judgeMode = try c.decodeIfPresent(String.self, forKey: AnyKey("judge_mode"))
         if let n = try c.decodeIfPresent(Double.self, forKey: AnyKey("max_new_tokens")) {
-            guard n == n.rounded(), abs(n) < 1e9 else { throw APIError.badRequest("expected an integer", field: "max_new_tokens") }
+            guard n == n.rounded(), abs(n) < 1e9 else {
+                throw APIError.badRequest("expected an integer", field: "max_new_tokens")
+            }
             maxNewTokens = Int(n)
         }
         returnText = try c.decodeIfPresent(Bool.self, forKey: AnyKey("return_text"))
@@ -88,17 +94,22 @@ struct OptionFields {
         let normalization = try parse(normalize, Normalization.self, field: "normalize")
         let truncation = try parse(self.truncation, Truncation.self, field: "truncation") ?? .none
         if stepRewards == true && method != .classifier {
-            throw .badRequest("step rewards come from a classifier head; send \"method\": \"classifier\"", field: "step_rewards")
+            throw .badRequest(
+                "step rewards come from a classifier head; send \"method\": \"classifier\"", field: "step_rewards")
         }
-        let judgeFields: [(String, Bool)] = [("judge_template", judgeTemplate != nil), ("judge_mode", judgeMode != nil),
-                                             ("max_new_tokens", maxNewTokens != nil), ("return_text", returnText != nil)]
+        let judgeFields: [(String, Bool)] = [
+            ("judge_template", judgeTemplate != nil), ("judge_mode", judgeMode != nil),
+            ("max_new_tokens", maxNewTokens != nil), ("return_text", returnText != nil),
+        ]
         if method != .judge, let given = judgeFields.first(where: \.1) {
             throw .badRequest("applies to method \"judge\" only", field: FieldPath(given.0))
         }
-        let judge = JudgeOptions(template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
-                                 maxNewTokens: maxNewTokens, returnText: returnText ?? false)
-        return ScoringOptions(method: method, normalization: normalization, truncation: truncation, stepRewards: stepRewards ?? false,
-                              judge: judge)
+        let judge = JudgeOptions(
+            template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
+            maxNewTokens: maxNewTokens, returnText: returnText ?? false)
+        return ScoringOptions(
+            method: method, normalization: normalization, truncation: truncation, stepRewards: stepRewards ?? false,
+            judge: judge)
     }
 
     func timeout(default fallback: Int) throws(APIError) -> Duration {
@@ -109,7 +120,8 @@ struct OptionFields {
         return .milliseconds(ms)
     }
 
-    private func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, _: T.Type, field: FieldPath) throws(APIError) -> T?
+    private func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, _: T.Type, field: FieldPath) throws(APIError)
+        -> T?
     where T.RawValue == String {
         guard let raw else { return nil }
         guard let value = T(rawValue: raw) else {
@@ -184,8 +196,9 @@ extension KeyedDecodingContainer where Key == AnyKey {
         let unknown = allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {
             let listed = unknown.joined(separator: "\", \"")
-            throw APIError.badRequest("unknown field \"\(listed)\"; allowed: \(allowed.sorted().joined(separator: ", "))",
-                                      field: JSONBody.path(codingPath)?.key(unknown[0]) ?? FieldPath(unknown[0]))
+            throw APIError.badRequest(
+                "unknown field \"\(listed)\"; allowed: \(allowed.sorted().joined(separator: ", "))",
+                field: JSONBody.path(codingPath)?.key(unknown[0]) ?? FieldPath(unknown[0]))
         }
     }
 }

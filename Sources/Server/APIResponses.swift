@@ -9,8 +9,10 @@ struct UsageBody: Encodable, Equatable {
     var truncatedTokens: Int
 
     enum CodingKeys: String, CodingKey {
-        case promptTokens = "prompt_tokens", responseTokens = "response_tokens"
-        case reusedPromptTokens = "reused_prompt_tokens", computedTokens = "computed_tokens"
+        case promptTokens = "prompt_tokens"
+        case responseTokens = "response_tokens"
+        case reusedPromptTokens = "reused_prompt_tokens"
+        case computedTokens = "computed_tokens"
         case truncatedTokens = "truncated_tokens"
     }
 
@@ -32,7 +34,10 @@ struct UsageBody: Encodable, Equatable {
 struct TimingsBody: Encodable, Equatable {
     var queueMs: Double
     var computeMs: Double
-    enum CodingKeys: String, CodingKey { case queueMs = "queue_ms", computeMs = "compute_ms" }
+    enum CodingKeys: String, CodingKey {
+        case queueMs = "queue_ms"
+        case computeMs = "compute_ms"
+    }
 
     init(queueMs: Double, computeMs: Double) { self.queueMs = queueMs; self.computeMs = computeMs }
     init(_ t: Timings) { self.init(queueMs: t.queueMs, computeMs: t.computeMs) }
@@ -79,7 +84,11 @@ struct HeadOutputBody: Encodable, Equatable {
     var rewardVectors: [[Double]]
     var stepRewards: [[Double]]?
 
-    enum CodingKeys: String, CodingKey { case labels, rewardVectors = "reward_vectors", stepRewards = "step_rewards" }
+    enum CodingKeys: String, CodingKey {
+        case labels
+        case rewardVectors = "reward_vectors"
+        case stepRewards = "step_rewards"
+    }
 
     init?(_ result: ScoringResult) {
         guard let labels = result.labels, let vectors = result.rewardVectors else { return nil }
@@ -89,7 +98,8 @@ struct HeadOutputBody: Encodable, Equatable {
     }
 
     init(labels: [String], rewardVectors: [[Double]], stepRewards: [[Double]]?) {
-        self.labels = labels; self.rewardVectors = rewardVectors.map(finite); self.stepRewards = stepRewards?.map(finite)
+        self.labels = labels; self.rewardVectors = rewardVectors.map(finite);
+        self.stepRewards = stepRewards?.map(finite)
     }
 }
 
@@ -113,9 +123,12 @@ struct BestOfNResponseBody: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(rewards, forKey: .rewards); try c.encode(ranking, forKey: .ranking); try c.encode(best, forKey: .best)
-        try c.encode(method, forKey: .method); try c.encode(normalize, forKey: .normalize); try c.encode(model, forKey: .model)
-        try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage); try c.encode(timings, forKey: .timings)
+        try c.encode(rewards, forKey: .rewards); try c.encode(ranking, forKey: .ranking);
+        try c.encode(best, forKey: .best)
+        try c.encode(method, forKey: .method); try c.encode(normalize, forKey: .normalize);
+        try c.encode(model, forKey: .model)
+        try c.encode(contextKey, forKey: .contextKey); try c.encode(usage, forKey: .usage);
+        try c.encode(timings, forKey: .timings)
         try c.encodeIfPresent(judge, forKey: .judge)
         try head?.encode(to: encoder)
     }
@@ -126,7 +139,10 @@ struct BestOfNResponseBody: Encodable {
 struct JudgeBody: Encodable {
     struct Verdict: Encodable {
         var verdict: JudgeVerdict
-        enum CodingKeys: String, CodingKey { case shown, verdict, reason, text, stop, generatedTokens = "generated_tokens" }
+        enum CodingKeys: String, CodingKey {
+            case shown, verdict, reason, text, stop
+            case generatedTokens = "generated_tokens"
+        }
         // `verdict` and `reason` are always present (null when absent); generation fields only in that mode.
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -185,7 +201,10 @@ struct GetRewardResponseBody: Encodable {
     var rewards: [Double]
     var scores: [Double]
     var extraLogs: [String: [Double]]
-    enum CodingKeys: String, CodingKey { case rewards, scores, extraLogs = "extra_logs" }
+    enum CodingKeys: String, CodingKey {
+        case rewards, scores
+        case extraLogs = "extra_logs"
+    }
 }
 
 struct ModelsResponseBody: Encodable {
@@ -203,16 +222,22 @@ struct ModelsResponseBody: Encodable {
         var cpuVariant: String
         enum CodingKeys: String, CodingKey {
             case id, object, methods, kv
-            case contextWindow = "context_window", trainedContext = "trained_context"
-            case defaultMethod = "default_method", classifierLabels = "classifier_labels", chatTemplate = "chat_template"
-            case rewardLabel = "reward_label", cpuVariant = "cpu_variant"
+            case contextWindow = "context_window"
+            case trainedContext = "trained_context"
+            case defaultMethod = "default_method"
+            case classifierLabels = "classifier_labels"
+            case chatTemplate = "chat_template"
+            case rewardLabel = "reward_label"
+            case cpuVariant = "cpu_variant"
         }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id); try c.encode(object, forKey: .object); try c.encode(methods, forKey: .methods)
+            try c.encode(id, forKey: .id); try c.encode(object, forKey: .object);
+            try c.encode(methods, forKey: .methods)
             try c.encode(contextWindow, forKey: .contextWindow); try c.encode(trainedContext, forKey: .trainedContext)
-            try c.encode(defaultMethod, forKey: .defaultMethod); try c.encode(classifierLabels, forKey: .classifierLabels)
+            try c.encode(defaultMethod, forKey: .defaultMethod);
+            try c.encode(classifierLabels, forKey: .classifierLabels)
             try c.encode(rewardLabel, forKey: .rewardLabel); try c.encode(chatTemplate, forKey: .chatTemplate)
             try c.encode(cpuVariant, forKey: .cpuVariant)
             try c.encode(kv, forKey: .kv)
@@ -229,8 +254,11 @@ struct ModelsResponseBody: Encodable {
         var totalBytes: Int
         enum CodingKeys: String, CodingKey {
             case workers
-            case bytesPerToken = "bytes_per_token", bytesPerContext = "bytes_per_context", largestContext = "largest_context"
-            case contextsPerWorker = "contexts_per_worker", totalBytes = "total_bytes"
+            case bytesPerToken = "bytes_per_token"
+            case bytesPerContext = "bytes_per_context"
+            case largestContext = "largest_context"
+            case contextsPerWorker = "contexts_per_worker"
+            case totalBytes = "total_bytes"
         }
     }
     var object = "list"
@@ -241,10 +269,16 @@ struct ReadyResponseBody: Encodable {
     var status: String
     var queuedRequests: Int
     var runningJobs: Int
-    enum CodingKeys: String, CodingKey { case status, queuedRequests = "queued_requests", runningJobs = "running_jobs" }
+    enum CodingKeys: String, CodingKey {
+        case status
+        case queuedRequests = "queued_requests"
+        case runningJobs = "running_jobs"
+    }
 }
 
 /// JSON cannot carry NaN or infinity; a non-finite reward (a token the model gives probability 0) is
 /// reported as the most negative finite value instead of failing the whole response.
 func finite(_ values: [Double]) -> [Double] { values.map(finite) }
-func finite(_ value: Double) -> Double { value.isFinite ? value : (value > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude) }
+func finite(_ value: Double) -> Double {
+    value.isFinite ? value : (value > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude)
+}

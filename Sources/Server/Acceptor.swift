@@ -1,10 +1,11 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Accepts connections on a listening socket from a Dispatch read source and hands the new descriptors to an
 /// async sequence. `stop()` closes the listening socket and ends the sequence.

@@ -36,9 +36,11 @@ public struct RequestRecord: Sendable {
     public var computeSeconds: Double? { work.computeSeconds }
     public var contextKey: String? { work.contextKey }
 
-    public init(method: String, path: String, status: Int, outcome: Outcome = .responded, requestBodyBytes: Int = 0,
-                responseBodyBytes: Int = 0, requestID: String? = nil, remoteAddress: String? = nil,
-                duration: Duration = .zero, work: WorkReport.Values = WorkReport.Values()) {
+    public init(
+        method: String, path: String, status: Int, outcome: Outcome = .responded, requestBodyBytes: Int = 0,
+        responseBodyBytes: Int = 0, requestID: String? = nil, remoteAddress: String? = nil,
+        duration: Duration = .zero, work: WorkReport.Values = WorkReport.Values()
+    ) {
         self.method = method; self.path = path; self.status = status; self.outcome = outcome
         self.requestBodyBytes = requestBodyBytes; self.responseBodyBytes = responseBodyBytes
         self.requestID = requestID; self.remoteAddress = remoteAddress; self.duration = duration

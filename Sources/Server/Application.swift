@@ -26,17 +26,20 @@ public final class Application: Sendable {
     /// The route table, in registration order.
     public let endpoints: [Endpoint]
 
-    public init(configuration: AppConfiguration, service: any ScoringService, logger: Logger = Logger(label: "longrm")) {
+    public init(configuration: AppConfiguration, service: any ScoringService, logger: Logger = Logger(label: "longrm"))
+    {
         let lifecycle = ServerLifecycle()
         api = ScoringAPI(service: service, configuration: configuration.api, lifecycle: lifecycle)
         let apiEndpoints = api.endpoints
-        let requests = RequestMetrics(knownRoutes: Set(apiEndpoints.map(\.path) + [MetricsEndpoint.path, HealthHandler.path]))
+        let requests = RequestMetrics(
+            knownRoutes: Set(apiEndpoints.map(\.path) + [MetricsEndpoint.path, HealthHandler.path]))
         metrics = MetricsEndpoint(requests: requests, service: service, lifecycle: lifecycle)
         endpoints = apiEndpoints + [metrics.endpoint, HealthHandler.endpoint]
 
         var server = configuration.server
         server.authExemptPaths = Set(endpoints.filter(\.isProbe).map(\.path))
-        let accessLog = configuration.accessLog
+        let accessLog =
+            configuration.accessLog
             ? [AccessLog(logger: configuration.accessLogger ?? Logger(label: "longrm.access"))] : []
         server.observer = RequestObservers([requests] + accessLog)
         self.server = HTTPServer(configuration: server, router: Router(endpoints), lifecycle: lifecycle, logger: logger)
@@ -52,6 +55,7 @@ public final class Application: Sendable {
     public func post(_ path: String, body: [UInt8]) async -> HTTPResponse {
         var headers = HTTPHeaders([("Content-Type", "application/json")])
         headers.add(name: "Content-Length", value: String(body.count))
-        return await respond(to: HTTPRequest(method: "POST", target: path, version: .http11, headers: headers, body: body))
+        return await respond(
+            to: HTTPRequest(method: "POST", target: path, version: .http11, headers: headers, body: body))
     }
 }

@@ -37,10 +37,12 @@ struct ConnectionEnvironment: Sendable {
         let response = HTTPResponse.error(error)
         let bytes = response.serialize(date: date.current(), keepAlive: false)
         let written = await io.writeAll(bytes, timeout: writeTimeout)
-        observer?.requestFinished(RequestRecord(method: "-", path: "-", status: response.status,
-                                                outcome: written ? .responded : .writeFailed,
-                                                responseBodyBytes: written ? response.body.count : 0,
-                                                remoteAddress: POSIX.peerAddress(io.fd)))
+        observer?.requestFinished(
+            RequestRecord(
+                method: "-", path: "-", status: response.status,
+                outcome: written ? .responded : .writeFailed,
+                responseBodyBytes: written ? response.body.count : 0,
+                remoteAddress: POSIX.peerAddress(io.fd)))
         if written { await io.lingeringClose(timeout: lingerTimeout) }
     }
 }
@@ -74,7 +76,8 @@ struct Connection {
             do {
                 event = try parser.next()
             } catch {
-                env.logger.debug("refusing request", metadata: ["peer": "\(remoteAddress ?? "?")", "status": "\(error.status)"])
+                env.logger.debug(
+                    "refusing request", metadata: ["peer": "\(remoteAddress ?? "?")", "status": "\(error.status)"])
                 await env.refuse(APIError(error), on: io)
                 return
             }
@@ -108,8 +111,9 @@ struct Connection {
             case .timedOut:
                 if phase != .idle {
                     let what = phase == .head ? "request headers" : "request body"
-                    await env.refuse(APIError(.requestTimeout, "timed out reading the \(what)"),
-                                     on: io)
+                    await env.refuse(
+                        APIError(.requestTimeout, "timed out reading the \(what)"),
+                        on: io)
                 }
                 return
             }
@@ -128,7 +132,8 @@ struct Connection {
             // With a next request already buffered (pipelining) the socket is not read meanwhile: reading ahead
             // again would let a client grow the buffer without bound; the kernel's window holds the rest.
             let watch = watchesPeer && parser.phase == .idle
-            let outcome = watch
+            let outcome =
+                watch
                 ? await PeerWatch.run(handler, request, context, on: io, bufferLimit: env.readAheadLimit)
                 : PeerWatch.Outcome(response: await handler(request, context), pipelined: [], peerGone: false)
             if !outcome.pipelined.isEmpty { parser.feed(outcome.pipelined) }
@@ -139,30 +144,36 @@ struct Connection {
             }
             guard let produced = outcome.response else {
                 observe(request, context, status: ErrorCode.cancelled.status, outcome: .clientGone)
-                env.logger.debug("client left before its response; handler cancelled",
-                                 metadata: ["request-id": "\(requestID)"])
+                env.logger.debug(
+                    "client left before its response; handler cancelled",
+                    metadata: ["request-id": "\(requestID)"])
                 return false
             }
             response = produced
         }
         response.headers.set(name: RequestID.headerName, value: requestID)
         let keepAlive = request.keepAlive && !io.isDraining
-        let bytes = response.serialize(date: env.date.current(), keepAlive: keepAlive, headOnly: request.method == "HEAD")
+        let bytes = response.serialize(
+            date: env.date.current(), keepAlive: keepAlive, headOnly: request.method == "HEAD")
         let written = await io.writeAll(bytes, timeout: env.writeTimeout)
-        observe(request, context, status: response.status, outcome: written ? .responded : .writeFailed,
-                sentBytes: written && request.method != "HEAD" ? response.body.count : 0)
+        observe(
+            request, context, status: response.status, outcome: written ? .responded : .writeFailed,
+            sentBytes: written && request.method != "HEAD" ? response.body.count : 0)
         guard written else { return false }
         if !keepAlive { await io.lingeringClose(timeout: env.lingerTimeout) }
         return keepAlive
     }
 
-    private func observe(_ request: HTTPRequest, _ context: RequestContext, status: Int, outcome: RequestRecord.Outcome,
-                         sentBytes: Int = 0) {
+    private func observe(
+        _ request: HTTPRequest, _ context: RequestContext, status: Int, outcome: RequestRecord.Outcome,
+        sentBytes: Int = 0
+    ) {
         guard let observer = env.observer else { return }
-        observer.requestFinished(RequestRecord(
-            method: request.method, path: String(request.path), status: status, outcome: outcome,
-            requestBodyBytes: request.body.count, responseBodyBytes: sentBytes, requestID: context.requestID,
-            remoteAddress: remoteAddress, duration: context.receivedAt.duration(to: .now),
-            work: context.report.values))
+        observer.requestFinished(
+            RequestRecord(
+                method: request.method, path: String(request.path), status: status, outcome: outcome,
+                requestBodyBytes: request.body.count, responseBodyBytes: sentBytes, requestID: context.requestID,
+                remoteAddress: remoteAddress, duration: context.receivedAt.duration(to: .now),
+                work: context.report.values))
     }
 }

@@ -72,7 +72,9 @@ final class ConnectionRegistry: Sendable {
 
     /// Returns when no connection is open, after `stopWaiting()`, or when the calling task is cancelled.
     func waitUntilEmpty() async {
-        let id: UInt64 = state.withLock { s in s.nextID &+= 1; return s.nextID }
+        let id: UInt64 = state.withLock { s in
+            s.nextID &+= 1; return s.nextID
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let done = state.withLock { s in

@@ -11,8 +11,10 @@ public struct Endpoint: Sendable {
     public var watchesPeer: Bool
     public var handler: Router.Handler
 
-    public init(_ method: String, _ path: String, isProbe: Bool = false, watchesPeer: Bool = true,
-                _ handler: @escaping Router.Handler) {
+    public init(
+        _ method: String, _ path: String, isProbe: Bool = false, watchesPeer: Bool = true,
+        _ handler: @escaping Router.Handler
+    ) {
         self.method = method; self.path = path; self.isProbe = isProbe; self.watchesPeer = watchesPeer
         self.handler = handler
     }

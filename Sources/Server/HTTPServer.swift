@@ -22,10 +22,11 @@ import Dispatch
 import HTTPParser
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The HTTP/1.1 server: a non-blocking listener, one task per connection, graceful shutdown.
@@ -47,13 +48,17 @@ public final class HTTPServer: Sendable {
         var shutdownRequested = false
     }
 
-    public init(configuration: ServerConfiguration, router: Router, lifecycle: ServerLifecycle = ServerLifecycle(),
-                logger: Logger = Logger(label: "longrm.server")) {
+    public init(
+        configuration: ServerConfiguration, router: Router, lifecycle: ServerLifecycle = ServerLifecycle(),
+        logger: Logger = Logger(label: "longrm.server")
+    ) {
         self.configuration = configuration
         self.lifecycle = lifecycle
         self.logger = logger
         var router = router
-        if !router.hasRoute("GET", HealthHandler.path) { router.get(HealthHandler.path, watchesPeer: false, HealthHandler.handler) }
+        if !router.hasRoute("GET", HealthHandler.path) {
+            router.get(HealthHandler.path, watchesPeer: false, HealthHandler.handler)
+        }
         let auth = configuration.apiKey.map { APIKeyAuth(key: $0, exemptPaths: configuration.authExemptPaths) }
         dispatcher = RequestDispatcher(router: router, auth: auth)
         registry = ConnectionRegistry(maxConnections: max(1, configuration.maxConnections))
@@ -71,8 +76,9 @@ public final class HTTPServer: Sendable {
     public func bind() throws(ListenError) -> Int {
         POSIX.ignoreSIGPIPE()
         if let port { return port }
-        let socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port,
-                                              backlog: configuration.backlog)
+        let socket = try ListeningSocket.bind(
+            host: configuration.host, port: configuration.port,
+            backlog: configuration.backlog)
         let winner: ListeningSocket = state.withLock { s in
             if let existing = s.socket { return existing }
             s.socket = socket
@@ -93,7 +99,8 @@ public final class HTTPServer: Sendable {
             s.acceptor = acceptor
             return s.shutdownRequested
         }
-        let signals = configuration.handleSignals
+        let signals =
+            configuration.handleSignals
             ? SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP], queue: queue) { [self] number in
                 if number == SIGHUP {
                     logger.warning("SIGHUP: stopping now, requests in flight are cancelled")
@@ -116,7 +123,9 @@ public final class HTTPServer: Sendable {
         } onCancel: {
             shutdown()
         }
-        state.withLock { s in s.socket = nil; s.acceptor = nil }
+        state.withLock { s in
+            s.socket = nil; s.acceptor = nil
+        }
         logger.info("stopped")
     }
 
@@ -170,8 +179,9 @@ public final class HTTPServer: Sendable {
                     }
                 } else if registry.beginRejecting() {
                     group.addTask {
-                        await env.refuse(APIError(.tooManyConnections, "too many open connections", retryAfterSeconds: 1),
-                                         on: io)
+                        await env.refuse(
+                            APIError(.tooManyConnections, "too many open connections", retryAfterSeconds: 1),
+                            on: io)
                         io.close()
                         registry.endRejecting()
                     }
@@ -189,14 +199,19 @@ public final class HTTPServer: Sendable {
         let registry = self.registry
         let timeout = configuration.drainTimeout
         let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await registry.waitUntilEmpty(); return true }
-            group.addTask { try? await Task.sleep(for: timeout); return false }
+            group.addTask {
+                await registry.waitUntilEmpty(); return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout); return false
+            }
             let first = await group.next() ?? true
             group.cancelAll()
             return first
         }
         if !finished || registry.openCount > 0 {
-            logger.warning("drain ended with connections open; cancelling them", metadata: ["open": "\(registry.openCount)"])
+            logger.warning(
+                "drain ended with connections open; cancelling them", metadata: ["open": "\(registry.openCount)"])
         }
     }
 }

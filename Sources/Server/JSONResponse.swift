@@ -4,8 +4,10 @@ import HTTPParser
 extension HTTPResponse {
     /// `value` encoded with Foundation's JSONEncoder (sorted keys, so output is stable) as
     /// `Content-Type: application/json`. An encoding failure becomes a 500 in the error shape.
-    public static func json<T: Encodable>(status: Int = 200, _ value: T,
-                                          headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func json<T: Encodable>(
+        status: Int = 200, _ value: T,
+        headers: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {

@@ -18,7 +18,10 @@ public struct StructuredLogHandler: LogHandler {
     private let format: LogFormat
     private let sink: Sink
 
-    public init(label: String, format: LogFormat, level: Logger.Level = .info, sink: @escaping Sink = StructuredLogHandler.standardError) {
+    public init(
+        label: String, format: LogFormat, level: Logger.Level = .info,
+        sink: @escaping Sink = StructuredLogHandler.standardError
+    ) {
         self.label = label; self.format = format; self.logLevel = level; self.sink = sink
     }
 
@@ -31,8 +34,10 @@ public struct StructuredLogHandler: LogHandler {
         var fields = event.metadata ?? [:]
         if !metadata.isEmpty { fields.merge(metadata) { event, _ in event } }
         if let error = event.error { fields["error"] = .string("\(error)") }
-        sink(LogLine.render(format: format, time: LogLine.utcTimestamp(), level: event.level.rawValue, label: label,
-                            message: event.message.description, fields: fields))
+        sink(
+            LogLine.render(
+                format: format, time: LogLine.utcTimestamp(), level: event.level.rawValue, label: label,
+                message: event.message.description, fields: fields))
     }
 
     /// Queues the line (a newline is added) for fd 2; a background thread writes it (see `LineWriter`).

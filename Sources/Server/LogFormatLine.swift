@@ -1,18 +1,23 @@
 import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Rendering of one log line in either format. Pure functions, so tests can check escaping directly.
 public enum LogLine {
     /// Metadata keys printed first, in this order (the access log's fields); the rest follow sorted, so a
     /// line's layout never depends on dictionary order.
-    static let leadingKeys = ["method", "path", "status", "bytes", "duration_ms", "queue_ms", "compute_ms", "request_id", "remote"]
+    static let leadingKeys = [
+        "method", "path", "status", "bytes", "duration_ms", "queue_ms", "compute_ms", "request_id", "remote",
+    ]
 
-    public static func render(format: LogFormat, time: String, level: String, label: String, message: String,
-                              fields: Logger.Metadata) -> String {
+    public static func render(
+        format: LogFormat, time: String, level: String, label: String, message: String,
+        fields: Logger.Metadata
+    ) -> String {
         var ordered: [(String, Logger.Metadata.Value)] = []
         ordered.reserveCapacity(fields.count)
         for key in leadingKeys { if let v = fields[key] { ordered.append((key, v)) } }
@@ -24,7 +29,8 @@ public enum LogLine {
             for (key, value) in ordered { out += " \(logfmtKey(key))=\(logfmtValue(flatText(value)))" }
             return out
         case .json:
-            var out = "{\"ts\":\(jsonString(time)),\"level\":\(jsonString(level)),\"logger\":\(jsonString(label)),\"msg\":\(jsonString(message))"
+            var out =
+                "{\"ts\":\(jsonString(time)),\"level\":\(jsonString(level)),\"logger\":\(jsonString(label)),\"msg\":\(jsonString(message))"
             for (key, value) in ordered where !["ts", "level", "logger", "msg"].contains(key) {
                 out += ",\(jsonString(key)):\(jsonValue(value))"
             }
@@ -36,7 +42,12 @@ public enum LogLine {
 
     /// Bare when it is a plain token, else double-quoted with `"`, `\` and control characters escaped.
     public static func logfmtValue(_ s: String) -> String {
-        if !s.isEmpty && s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\\") }) {
+        if !s.isEmpty
+            && s.utf8.allSatisfy({
+                $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=")
+                    && $0 != UInt8(ascii: "\\")
+            })
+        {
             return s
         }
         return "\"" + escaped(s) + "\""
@@ -47,14 +58,16 @@ public enum LogLine {
         func allowed(_ b: UInt8) -> Bool {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"): return true
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
+                return true
             default: return false
             }
         }
         if s.isEmpty { return "_" }
         // Every key this server logs is already an identifier: checking bytes keeps the access log cheap.
         if s.utf8.allSatisfy(allowed) { return s }
-        return String(s.unicodeScalars.map { c -> Character in c.isASCII && allowed(UInt8(c.value)) ? Character(c) : "_" })
+        return String(
+            s.unicodeScalars.map { c -> Character in c.isASCII && allowed(UInt8(c.value)) ? Character(c) : "_" })
     }
 
     static func flatText(_ value: Logger.Metadata.Value) -> String {
@@ -123,6 +136,7 @@ public enum LogLine {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         let millis = Int32(ts.tv_nsec / 1_000_000)
-        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(millis, 3))Z"
+        return
+            "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(millis, 3))Z"
     }
 }

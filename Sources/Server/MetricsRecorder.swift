@@ -53,22 +53,31 @@ public final class RequestMetrics: RequestObserver {
 
     func write(into out: inout MetricsText) {
         let s = snapshot
-        out.family("longrm_http_requests_total", type: "counter", help: "HTTP requests answered, by route, method and status.")
+        out.family(
+            "longrm_http_requests_total", type: "counter", help: "HTTP requests answered, by route, method and status.")
         for key in s.requests.keys.sorted(by: { ($0.route, $0.method, $0.status) < ($1.route, $1.method, $1.status) }) {
-            out.sample("longrm_http_requests_total", [("route", key.route), ("method", key.method), ("status", String(key.status))],
-                       s.requests[key]!)
+            out.sample(
+                "longrm_http_requests_total",
+                [("route", key.route), ("method", key.method), ("status", String(key.status))],
+                s.requests[key]!)
         }
         out.family("longrm_http_request_body_bytes_total", type: "counter", help: "Request body bytes received.")
         out.sample("longrm_http_request_body_bytes_total", s.requestBytes)
         out.family("longrm_http_response_body_bytes_total", type: "counter", help: "Response body bytes written.")
         out.sample("longrm_http_response_body_bytes_total", s.responseBytes)
-        histograms(&out, "longrm_http_request_duration_seconds",
-                   "Time from the complete request to the end of the response write, by route.", s.total)
-        histograms(&out, "longrm_queue_wait_seconds", "Time scoring jobs waited in the engine queue, by route.", s.queue)
-        histograms(&out, "longrm_compute_seconds", "Engine time (llama_decode batches) of scoring requests, by route.", s.compute)
+        histograms(
+            &out, "longrm_http_request_duration_seconds",
+            "Time from the complete request to the end of the response write, by route.", s.total)
+        histograms(
+            &out, "longrm_queue_wait_seconds", "Time scoring jobs waited in the engine queue, by route.", s.queue)
+        histograms(
+            &out, "longrm_compute_seconds", "Engine time (llama_decode batches) of scoring requests, by route.",
+            s.compute)
     }
 
-    private func histograms(_ out: inout MetricsText, _ name: String, _ help: String, _ byRoute: [String: MetricsHistogram]) {
+    private func histograms(
+        _ out: inout MetricsText, _ name: String, _ help: String, _ byRoute: [String: MetricsHistogram]
+    ) {
         out.family(name, type: "histogram", help: help)
         for route in byRoute.keys.sorted() { out.histogram(name, [("route", route)], byRoute[route]!) }
     }

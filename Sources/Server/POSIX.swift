@@ -1,9 +1,9 @@
 // Thin wrappers over the few system calls the server makes (sockets, and writing log lines), so the rest of
 // the module reads the same on Linux (Glibc) and Darwin.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 enum POSIX {
@@ -34,9 +34,9 @@ enum POSIX {
     /// Sends without raising SIGPIPE when the peer has gone (the process also ignores SIGPIPE).
     static func sendBytes(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int {
         #if canImport(Glibc)
-        return send(fd, base, count, Int32(MSG_NOSIGNAL))
+            return send(fd, base, count, Int32(MSG_NOSIGNAL))
         #else
-        return send(fd, base, count, 0)
+            return send(fd, base, count, 0)
         #endif
     }
 
@@ -115,9 +115,9 @@ enum POSIX {
 
     static func shutdownWrite(_ fd: Int32) {
         #if canImport(Glibc)
-        _ = shutdown(fd, Int32(SHUT_WR))
+            _ = shutdown(fd, Int32(SHUT_WR))
         #else
-        _ = shutdown(fd, SHUT_WR)
+            _ = shutdown(fd, SHUT_WR)
         #endif
     }
 
@@ -129,7 +129,7 @@ enum POSIX {
         _ = setNonBlocking(fd)
         setCloseOnExec(fd)
         #if canImport(Darwin)
-        setIntOption(fd, SOL_SOCKET, SO_NOSIGPIPE, 1)
+            setIntOption(fd, SOL_SOCKET, SO_NOSIGPIPE, 1)
         #endif
         return fd
     }

@@ -15,8 +15,10 @@ enum PeerWatch {
         case watched(bytes: [UInt8], peerGone: Bool)
     }
 
-    static func run(_ handler: @escaping Router.Handler, _ request: HTTPRequest, _ context: RequestContext,
-                    on io: SocketIO, bufferLimit: Int) async -> Outcome {
+    static func run(
+        _ handler: @escaping Router.Handler, _ request: HTTPRequest, _ context: RequestContext,
+        on io: SocketIO, bufferLimit: Int
+    ) async -> Outcome {
         await withTaskGroup(of: Event.self) { group in
             group.addTask { .response(await handler(request, context)) }
             group.addTask { await watch(io, bufferLimit: bufferLimit) }

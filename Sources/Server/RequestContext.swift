@@ -35,7 +35,9 @@ public final class WorkReport: Sendable {
     public init() {}
 
     public func record(queueMs: Double, computeMs: Double, contextKey: String? = nil) {
-        state.withLock { $0 = Values(queueSeconds: queueMs / 1000, computeSeconds: computeMs / 1000, contextKey: contextKey) }
+        state.withLock {
+            $0 = Values(queueSeconds: queueMs / 1000, computeSeconds: computeMs / 1000, contextKey: contextKey)
+        }
     }
 
     public var values: Values { state.withLock { $0 } }

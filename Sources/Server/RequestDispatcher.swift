@@ -18,8 +18,11 @@ struct RequestDispatcher: Sendable {
         case .notFound:
             return .respond(.error(APIError(.notFound, "no route for \(request.path)")))
         case .methodNotAllowed(let allow):
-            return .respond(.error(APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path)",
-                                            allow: allow)))
+            return .respond(
+                .error(
+                    APIError(
+                        .methodNotAllowed, "\(request.method) is not allowed on \(request.path)",
+                        allow: allow)))
         case .options(let allow):
             var headers = HTTPHeaders()
             headers.add(name: "Allow", value: allow)

@@ -12,8 +12,10 @@ public struct ScoringAPI: Sendable {
     let lifecycle: ServerLifecycle
     let openAPIDocument: [UInt8]?
 
-    public init(service: any ScoringService, configuration: APIConfiguration = APIConfiguration(),
-                lifecycle: ServerLifecycle = ServerLifecycle()) {
+    public init(
+        service: any ScoringService, configuration: APIConfiguration = APIConfiguration(),
+        lifecycle: ServerLifecycle = ServerLifecycle()
+    ) {
         self.service = service
         defaultMethod = configuration.defaultMethod ?? service.info.defaultMethod
         defaultTimeoutMs = configuration.defaultTimeoutMs
@@ -32,14 +34,17 @@ public struct ScoringAPI: Sendable {
             Endpoint("GET", "/ready", isProbe: true, watchesPeer: false) { _, _ in ready() },
         ]
         if let document = openAPIDocument {
-            table.append(Endpoint("GET", "/openapi.json", watchesPeer: false) { _, _ in .json(status: 200, bytes: document) })
+            table.append(
+                Endpoint("GET", "/openapi.json", watchesPeer: false) { _, _ in .json(status: 200, bytes: document) })
         }
         return table
     }
 
     /// A JSON endpoint: the body in, a response or a thrown error out.
-    private func post(_ path: String,
-                      _ run: @escaping @Sendable (ScoringAPI, [UInt8], WorkReport) async throws -> HTTPResponse) -> Endpoint {
+    private func post(
+        _ path: String,
+        _ run: @escaping @Sendable (ScoringAPI, [UInt8], WorkReport) async throws -> HTTPResponse
+    ) -> Endpoint {
         Endpoint("POST", path) { [self] request, context in
             await respond { try await run(self, request.body, context.report) }
         }
@@ -49,33 +54,42 @@ public struct ScoringAPI: Sendable {
 
     func pairwise(_ body: [UInt8], _ report: WorkReport) async throws -> HTTPResponse {
         let decoded = try JSONBody.decode(ResponsesBody.self, from: body)
-        let request = ScoringRequest(input: try decoded.prompt.input(), responses: decoded.responses,
-                                     options: try decoded.options.options(defaultMethod: defaultMethod))
+        let request = ScoringRequest(
+            input: try decoded.prompt.input(), responses: decoded.responses,
+            options: try decoded.options.options(defaultMethod: defaultMethod))
         let deadline = ContinuousClock.now + (try decoded.options.timeout(default: defaultTimeoutMs))
         let pair = try await service.pairwise(request, deadline: deadline)
         let result = pair.result
-        report.record(queueMs: result.timings.queueMs, computeMs: result.timings.computeMs, contextKey: result.contextKey)
-        return .json(status: 200, PairwiseResponseBody(
-            rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
-            margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
-            normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), judge: JudgeBody(result.judge),
-            head: HeadOutputBody(result)),
+        report.record(
+            queueMs: result.timings.queueMs, computeMs: result.timings.computeMs, contextKey: result.contextKey)
+        return .json(
+            status: 200,
+            PairwiseResponseBody(
+                rewards: finite(result.rewards), preferred: pair.preferred, probability: finite(pair.probability),
+                margin: finite(pair.margin), consistent: result.consistent, method: result.method.rawValue,
+                normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
+                usage: UsageBody(result.usage), timings: TimingsBody(result.timings), judge: JudgeBody(result.judge),
+                head: HeadOutputBody(result)),
             headers: headers(TimingsBody(result.timings), contextKey: result.contextKey))
     }
 
     func bestOfN(_ body: [UInt8], _ report: WorkReport) async throws -> HTTPResponse {
         let decoded = try JSONBody.decode(ResponsesBody.self, from: body)
-        let request = ScoringRequest(input: try decoded.prompt.input(), responses: decoded.responses,
-                                     options: try decoded.options.options(defaultMethod: defaultMethod))
+        let request = ScoringRequest(
+            input: try decoded.prompt.input(), responses: decoded.responses,
+            options: try decoded.options.options(defaultMethod: defaultMethod))
         let deadline = ContinuousClock.now + (try decoded.options.timeout(default: defaultTimeoutMs))
         let result = try await service.bestOfN(request, deadline: deadline)
-        report.record(queueMs: result.timings.queueMs, computeMs: result.timings.computeMs, contextKey: result.contextKey)
-        return .json(status: 200, BestOfNResponseBody(
-            rewards: finite(result.rewards), ranking: result.ranking, best: result.best, method: result.method.rawValue,
-            normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
-            usage: UsageBody(result.usage), timings: TimingsBody(result.timings), judge: JudgeBody(result.judge),
-            head: HeadOutputBody(result)),
+        report.record(
+            queueMs: result.timings.queueMs, computeMs: result.timings.computeMs, contextKey: result.contextKey)
+        return .json(
+            status: 200,
+            BestOfNResponseBody(
+                rewards: finite(result.rewards), ranking: result.ranking, best: result.best,
+                method: result.method.rawValue,
+                normalize: result.normalization.rawValue, model: service.info.modelName, contextKey: result.contextKey,
+                usage: UsageBody(result.usage), timings: TimingsBody(result.timings), judge: JudgeBody(result.judge),
+                head: HeadOutputBody(result)),
             headers: headers(TimingsBody(result.timings), contextKey: result.contextKey))
     }
 
@@ -92,10 +106,14 @@ public struct ScoringAPI: Sendable {
         }
         let scored = try await scoreGrouped(items, options: options, deadline: deadline, field: "items")
         report.record(queueMs: scored.timings.queueMs, computeMs: scored.timings.computeMs)
-        return .json(status: 200, ScoreResponseBody(
-            rewards: finite(scored.rewards), method: options.method.rawValue,
-            normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none)).rawValue,
-            model: service.info.modelName, usage: scored.usage, timings: scored.timings, head: scored.head, judge: scored.judge),
+        return .json(
+            status: 200,
+            ScoreResponseBody(
+                rewards: finite(scored.rewards), method: options.method.rawValue,
+                normalize: (options.normalization ?? (options.method == .likelihood ? .mean : Normalization.none))
+                    .rawValue,
+                model: service.info.modelName, usage: scored.usage, timings: scored.timings, head: scored.head,
+                judge: scored.judge),
             headers: headers(scored.timings))
     }
 
@@ -105,36 +123,48 @@ public struct ScoringAPI: Sendable {
     func getReward(_ body: [UInt8], _ report: WorkReport) async throws -> HTTPResponse {
         let decoded = try JSONBody.decode(GetRewardBody.self, from: body)
         if let prompts = decoded.prompts, prompts.count != decoded.query.count {
-            throw APIError.badRequest("must have as many entries as query (\(decoded.query.count)), got \(prompts.count)",
-                                      field: "prompts")
+            throw APIError.badRequest(
+                "must have as many entries as query (\(decoded.query.count)), got \(prompts.count)",
+                field: "prompts")
         }
         guard decoded.query.count <= 4096 else { throw APIError.badRequest("at most 4096 queries", field: "query") }
         let queries = try service.rewardQueries(decoded.query, prompts: decoded.prompts, method: defaultMethod)
         let deadline = ContinuousClock.now + .milliseconds(defaultTimeoutMs)
-        let scored = try await scoreGrouped(queries.map { ($0.input, $0.response) }, options: ScoringOptions(method: defaultMethod),
-                                            deadline: deadline, field: "query")
+        let scored = try await scoreGrouped(
+            queries.map { ($0.input, $0.response) }, options: ScoringOptions(method: defaultMethod),
+            deadline: deadline, field: "query")
         report.record(queueMs: scored.timings.queueMs, computeMs: scored.timings.computeMs)
         let values = finite(scored.rewards)
-        return .json(status: 200, GetRewardResponseBody(rewards: values, scores: values,
-                                                        extraLogs: ["boundary": queries.map(\.source.code)]),
-                     headers: headers(scored.timings))
+        return .json(
+            status: 200,
+            GetRewardResponseBody(
+                rewards: values, scores: values,
+                extraLogs: ["boundary": queries.map(\.source.code)]),
+            headers: headers(scored.timings))
     }
 
     func models() -> ModelsResponseBody {
         let info = service.info
-        return ModelsResponseBody(data: [.init(
-            id: info.modelName, contextWindow: info.window, trainedContext: info.trainedContext,
-            methods: info.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
-            classifierLabels: info.classifierLabels, rewardLabel: info.rewardLabel, chatTemplate: info.hasChatTemplate,
-            kv: .init(bytesPerToken: info.kv.bytesPerToken, bytesPerContext: info.kv.bytesPerStream, largestContext: info.kv.window,
-                      contextsPerWorker: info.kv.streamsPerWorker, workers: info.kv.workers, totalBytes: info.kv.totalBytes),
-            cpuVariant: info.cpuVariant)])
+        return ModelsResponseBody(data: [
+            .init(
+                id: info.modelName, contextWindow: info.window, trainedContext: info.trainedContext,
+                methods: info.methods.map(\.rawValue), defaultMethod: defaultMethod.rawValue,
+                classifierLabels: info.classifierLabels, rewardLabel: info.rewardLabel,
+                chatTemplate: info.hasChatTemplate,
+                kv: .init(
+                    bytesPerToken: info.kv.bytesPerToken, bytesPerContext: info.kv.bytesPerStream,
+                    largestContext: info.kv.window,
+                    contextsPerWorker: info.kv.streamsPerWorker, workers: info.kv.workers,
+                    totalBytes: info.kv.totalBytes),
+                cpuVariant: info.cpuVariant)
+        ])
     }
 
     func ready() -> HTTPResponse {
         let queue = service.queue
         let status = lifecycle.isDraining ? "draining" : queue.saturated ? "saturated" : "ready"
-        let body = ReadyResponseBody(status: status, queuedRequests: queue.queuedRequests, runningJobs: queue.runningJobs)
+        let body = ReadyResponseBody(
+            status: status, queuedRequests: queue.queuedRequests, runningJobs: queue.runningJobs)
         if status == "ready" { return .json(status: 200, body) }
         return .json(status: 503, body, headers: HTTPHeaders([("Retry-After", "1")]))
     }
@@ -144,8 +174,10 @@ public struct ScoringAPI: Sendable {
     /// Scores items one reward each; items with the same prompt go to the engine as one request, so their
     /// prompt is computed once. Groups run concurrently and share llama_decode calls in the batcher. An error
     /// about a response names the item it came from (`items[7]`), not its place in the engine request.
-    private func scoreGrouped(_ items: [(input: PromptInput, response: String)], options: ScoringOptions,
-                              deadline: ContinuousClock.Instant, field: String) async throws -> GroupedScores {
+    private func scoreGrouped(
+        _ items: [(input: PromptInput, response: String)], options: ScoringOptions,
+        deadline: ContinuousClock.Instant, field: String
+    ) async throws -> GroupedScores {
         var groups: [(input: PromptInput, indices: [Int])] = []
         for (i, item) in items.enumerated() {
             if let g = groups.firstIndex(where: { $0.input == item.input }) {
@@ -159,8 +191,13 @@ public struct ScoringAPI: Sendable {
         for group in groups {
             for start in stride(from: 0, to: group.indices.count, by: ScoringLimits.maxResponses) {
                 let indices = Array(group.indices[start..<min(start + ScoringLimits.maxResponses, group.indices.count)])
-                requests.append((indices, ScoringRequest(input: group.input, responses: indices.map { items[$0].response },
-                                                         options: options)))
+                requests.append(
+                    (
+                        indices,
+                        ScoringRequest(
+                            input: group.input, responses: indices.map { items[$0].response },
+                            options: options)
+                    ))
             }
         }
         var rewards = [Double](repeating: 0, count: items.count)
@@ -179,10 +216,12 @@ public struct ScoringAPI: Sendable {
                     do {
                         return (r, try await service.score(entry.request, deadline: deadline))
                     } catch let ScoringError.invalidRequest(path, reason) {
-                        guard let (key, index) = path.keyAndIndex, key == "responses", index < entry.indices.count else {
+                        guard let (key, index) = path.keyAndIndex, key == "responses", index < entry.indices.count
+                        else {
                             throw ScoringError.invalidRequest(field: path, reason: reason)
                         }
-                        throw ScoringError.invalidRequest(field: FieldPath(field).index(entry.indices[index]), reason: reason)
+                        throw ScoringError.invalidRequest(
+                            field: FieldPath(field).index(entry.indices[index]), reason: reason)
                     }
                 }
             }
@@ -201,18 +240,22 @@ public struct ScoringAPI: Sendable {
                         mapped.shown = verdict.shown.map { items[$0] }
                         return mapped
                     }
-                    judge = JudgeReport(template: report.template, mode: report.mode, consistent: nil,
-                                        verdicts: (judge?.verdicts ?? []) + verdicts)
+                    judge = JudgeReport(
+                        template: report.template, mode: report.mode, consistent: nil,
+                        verdicts: (judge?.verdicts ?? []) + verdicts)
                 }
                 usages.append(result.usage)
                 timing.queueMs = max(timing.queueMs, result.timings.queueMs)
                 timing.computeMs = max(timing.computeMs, result.timings.computeMs)
             }
         }
-        let head = labels.map { HeadOutputBody(labels: $0, rewardVectors: vectors, stepRewards: options.stepRewards ? steps : nil) }
+        let head = labels.map {
+            HeadOutputBody(labels: $0, rewardVectors: vectors, stepRewards: options.stepRewards ? steps : nil)
+        }
         judge?.verdicts.sort { $0.shown.first ?? 0 < $1.shown.first ?? 0 }
-        return GroupedScores(rewards: rewards, usage: UsageBody(summing: usages, responseTokens: responseTokens), timings: timing,
-                             head: head, judge: JudgeBody(judge))
+        return GroupedScores(
+            rewards: rewards, usage: UsageBody(summing: usages, responseTokens: responseTokens), timings: timing,
+            head: head, judge: JudgeBody(judge))
     }
 
     struct GroupedScores {

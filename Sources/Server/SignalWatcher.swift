@@ -1,9 +1,10 @@
 import Dispatch
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Delivers SIGTERM/SIGINT/SIGHUP (or any given signals) to a handler through Dispatch signal sources.

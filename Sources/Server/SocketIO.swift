@@ -111,7 +111,9 @@ final class SocketIO: @unchecked Sendable {
     // MARK: - Waiting
 
     private func wait(_ direction: Direction, deadline: DispatchTime?, idle: Bool) async throws {
-        let id = state.withLock { s in s.nextID &+= 1; return s.nextID }
+        let id = state.withLock { s in
+            s.nextID &+= 1; return s.nextID
+        }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let failure: (any Error)? = state.withLock { s in
@@ -181,7 +183,9 @@ final class SocketIO: @unchecked Sendable {
     }
 
     private func sourceCancelled() {
-        let last = state.withLock { s in s.sourcesCancelled += 1; return s.sourcesCancelled == 3 }
+        let last = state.withLock { s in
+            s.sourcesCancelled += 1; return s.sourcesCancelled == 3
+        }
         // Dispatch drops the handlers (and with them the reference cycle) once a source is cancelled.
         if last { POSIX.closeFD(fd) }
     }

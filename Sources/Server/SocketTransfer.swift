@@ -32,7 +32,9 @@ extension SocketIO {
         var offset = 0
         let deadline = DispatchTime.now() + timeout
         while offset < bytes.count {
-            let result = bytes.withUnsafeBytes { POSIX.transmit(fd, from: UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let result = bytes.withUnsafeBytes {
+                POSIX.transmit(fd, from: UnsafeRawBufferPointer(rebasing: $0[offset...]))
+            }
             switch result {
             case .bytes(let n): offset += n
             case .endOfStream, .failed: return false

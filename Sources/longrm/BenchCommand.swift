@@ -29,15 +29,21 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout-ms"), help: "Per-request deadline sent to the server.")
     var timeoutMs: Int?
 
-    @Option(name: .customLong("judge-template"),
-            help: "Judge template the server should use (pair, rank, critique, plain, or a --judge-template file's name); implies --method judge.")
+    @Option(
+        name: .customLong("judge-template"),
+        help:
+            "Judge template the server should use (pair, rank, critique, plain, or a --judge-template file's name); implies --method judge."
+    )
     var judgeTemplate: String?
 
-    @Option(name: .customLong("judge-mode"),
-            help: "Judge verdicts from probabilities (probability) or greedy generation (generate); implies --method judge.")
+    @Option(
+        name: .customLong("judge-mode"),
+        help: "Judge verdicts from probabilities (probability) or greedy generation (generate); implies --method judge."
+    )
     var judgeMode: String?
 
-    @Option(name: .customLong("max-new-tokens"), help: "Judge generation: most new tokens per prompt (the paper: 2048).")
+    @Option(
+        name: .customLong("max-new-tokens"), help: "Judge generation: most new tokens per prompt (the paper: 2048).")
     var maxNewTokens: Int?
 
     @Option(name: .customLong("task"), help: "Only these tasks (repeatable or comma-separated), e.g. LongQA,Summ.")
@@ -66,7 +72,8 @@ struct BenchRunCommand: AsyncParsableCommand {
     func validate() throws {
         if URL(string: url)?.host == nil { throw ValidationError("--url \(url) is not a URL") }
         if judging, let method, method != "judge" {
-            throw ValidationError("--judge-template, --judge-mode and --max-new-tokens apply to --method judge, not \(method)")
+            throw ValidationError(
+                "--judge-template, --judge-mode and --max-new-tokens apply to --method judge, not \(method)")
         }
         if let judgeMode, !["probability", "generate"].contains(judgeMode) {
             throw ValidationError("--judge-mode must be probability or generate")
@@ -83,13 +90,16 @@ struct BenchRunCommand: AsyncParsableCommand {
         let (previous, issues) = try ResultsStore.load(path: out)
         for issue in issues { BenchCLI.warn("skipping \(issue)") }
         let existing = ResultsStore.latest(previous)
-        let conflicts = BenchRunner.conflictingMethods(existing, method: judging ? "judge" : method, normalize: request.normalize)
+        let conflicts = BenchRunner.conflictingMethods(
+            existing, method: judging ? "judge" : method, normalize: request.normalize)
         if !conflicts.isEmpty {
             throw BenchCLI.Failure(
                 "\(out) holds results of method \(conflicts.joined(separator: ", ")); use another --out or --fresh")
         }
         let pending = BenchRunner.pending(selected, done: existing)
-        BenchCLI.warn("\(selected.count) items selected, \(selected.count - pending.count) already done, \(pending.count) to score")
+        BenchCLI.warn(
+            "\(selected.count) items selected, \(selected.count - pending.count) already done, \(pending.count) to score"
+        )
 
         var latest = existing
         if !pending.isEmpty {
@@ -105,7 +115,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         try BenchCLI.writeJSON(report, to: summaryPath)
         // The paper's length table is pairwise; a Best-of-N-only run falls back to the overall figure.
         let metric: ChartMetric = report.total.pairCount > 0 ? .pairwise : .overall
-        let chart = SVGChart.render([SVGChart.series(from: report, metric: metric)], title: metric.title + " vs context length")
+        let chart = SVGChart.render(
+            [SVGChart.series(from: report, metric: metric)], title: metric.title + " vs context length")
         try chart.write(toFile: svgPath, atomically: true, encoding: .utf8)
         BenchCLI.warn("wrote \(out), \(summaryPath), \(svgPath)")
     }
@@ -125,12 +136,14 @@ struct BenchRunCommand: AsyncParsableCommand {
 
     func score(_ pending: [BenchRecord]) async throws -> [ItemResult] {
         guard let base = URL(string: url) else { throw ValidationError("bad --url") }
-        let client = HTTPRewardClient(url: base, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
+        let client = HTTPRewardClient(
+            url: base, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
         // A judge run follows the paper: a prompt over the window keeps its head and tail, the answers whole.
         let options = BenchOptions(
             method: judging ? "judge" : method, normalize: request.normalize,
             truncation: request.truncation ?? (judging ? "middle" : nil), timeoutMs: timeoutMs, seed: request.seed,
-            concurrency: request.concurrency, judgeTemplate: judgeTemplate, judgeMode: judgeMode, maxNewTokens: maxNewTokens)
+            concurrency: request.concurrency, judgeTemplate: judgeTemplate, judgeMode: judgeMode,
+            maxNewTokens: maxNewTokens)
         let writer = try LineWriter(path: out)
         let progress = ProgressReporter(total: pending.count, label: "bench")
         let unreachable = UnreachableGuard(limit: max(3, request.concurrency * 2))
@@ -159,7 +172,8 @@ final class UnreachableGuard: Sendable {
             return streak
         }
         if count >= limit {
-            throw BenchCLI.Failure("\(count) items in a row could not reach the server (\(result.error ?? "")); stopped, rerun to resume")
+            throw BenchCLI.Failure(
+                "\(count) items in a row could not reach the server (\(result.error ?? "")); stopped, rerun to resume")
         }
     }
 }
@@ -186,7 +200,8 @@ struct BenchChartCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let chosen = ChartMetric(rawValue: metric) else {
-            throw ValidationError("--metric must be one of \(ChartMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--metric must be one of \(ChartMetric.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var series: [ChartSeries] = []
         for (index, file) in files.enumerated() {
@@ -227,7 +242,9 @@ enum BenchCLI {
     }
 
     static func split(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
     }
 
     static func warn(_ message: String) {

@@ -20,7 +20,8 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(S.gpuLayers.flag), help: S.gpuLayers.argumentHelp) var gpuLayers: String?
     @Option(name: .customLong(S.rewardLabel.flag), help: S.rewardLabel.argumentHelp) var rewardLabel: String?
     @Option(name: .customLong(S.judgeTemplate.flag), help: S.judgeTemplate.argumentHelp) var judgeTemplate: String?
-    @Option(name: .customLong(S.judgeMaxNewTokens.flag), help: S.judgeMaxNewTokens.argumentHelp) var judgeMaxNewTokens: String?
+    @Option(name: .customLong(S.judgeMaxNewTokens.flag), help: S.judgeMaxNewTokens.argumentHelp) var judgeMaxNewTokens:
+        String?
     @Option(name: .customLong(S.judgeNewTokens.flag), help: S.judgeNewTokens.argumentHelp) var judgeNewTokens: String?
     @Option(name: .customLong(S.judgeSequences.flag), help: S.judgeSequences.argumentHelp) var judgeSequences: String?
     @Flag(name: .customLong(S.flashAttention.flag), help: S.flashAttention.argumentHelp) var flashAttention = false
@@ -39,7 +40,9 @@ struct EngineOptions: ParsableArguments {
                 S.judgeMaxNewTokens.flag: judgeMaxNewTokens, S.judgeNewTokens.flag: judgeNewTokens,
                 S.judgeSequences.flag: judgeSequences,
             ],
-            switches: [S.flashAttention.flag: flashAttention, S.repack.flag: repack, S.noPrefixSharing.flag: noPrefixSharing])
+            switches: [
+                S.flashAttention.flag: flashAttention, S.repack.flag: repack, S.noPrefixSharing.flag: noPrefixSharing,
+            ])
     }
 }
 

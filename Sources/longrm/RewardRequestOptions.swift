@@ -20,7 +20,8 @@ struct RewardRequestOptions: ParsableArguments {
     @Option(help: "Tries per request for 429/503 and connection errors.")
     var retries = 6
 
-    @Option(name: .customLong("request-timeout"), help: "Seconds a request may stay silent (long contexts take minutes).")
+    @Option(
+        name: .customLong("request-timeout"), help: "Seconds a request may stay silent (long contexts take minutes).")
     var requestTimeout = 3600.0
 
     func validate() throws {

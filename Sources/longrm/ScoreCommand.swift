@@ -14,7 +14,8 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(help: "Endpoint whose body shape the input has: pairwise, best-of-n, score or get_reward.")
     var endpoint: String = "pairwise"
 
-    @Option(name: .customLong("default-method"), help: "Method when the body names none: likelihood, classifier or judge.")
+    @Option(
+        name: .customLong("default-method"), help: "Method when the body names none: likelihood, classifier or judge.")
     var defaultMethod: ScoringMethod?
 
     @Argument(help: "Request file; '-' or nothing reads stdin.")
@@ -44,7 +45,8 @@ struct ScoreCommand: AsyncParsableCommand {
         do {
             let (model, engineConfiguration) = try ServeConfiguration.resolveEngine(
                 commandLine: engine.commandLine, environment: ProcessEnvironment.values)
-            let judge = try ServeConfiguration.resolveJudge(commandLine: engine.commandLine, environment: ProcessEnvironment.values)
+            let judge = try ServeConfiguration.resolveJudge(
+                commandLine: engine.commandLine, environment: ProcessEnvironment.values)
             scorer = try await Scorer.load(modelPath: model, configuration: engineConfiguration, judge: judge)
         } catch let error as ScoringError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

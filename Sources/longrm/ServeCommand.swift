@@ -38,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(S.apiKey.flag), help: S.apiKey.argumentHelp) var apiKey: String?
     @Option(name: .customLong(S.defaultMethod.flag), help: S.defaultMethod.argumentHelp) var defaultMethod: String?
     @Option(name: .customLong(S.timeoutMs.flag), help: S.timeoutMs.argumentHelp) var timeoutMs: String?
-    @Option(name: .customLong(S.maxQueueRequests.flag), help: S.maxQueueRequests.argumentHelp) var maxQueueRequests: String?
+    @Option(name: .customLong(S.maxQueueRequests.flag), help: S.maxQueueRequests.argumentHelp) var maxQueueRequests:
+        String?
     @Option(name: .customLong(S.maxQueueTokens.flag), help: S.maxQueueTokens.argumentHelp) var maxQueueTokens: String?
     @Option(name: .customLong(S.maxConnections.flag), help: S.maxConnections.argumentHelp) var maxConnections: String?
     @Option(name: .customLong(S.maxBodyBytes.flag), help: S.maxBodyBytes.argumentHelp) var maxBodyBytes: String?
@@ -72,7 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
         CommandLineValues(options: [
             S.config.flag: config, S.host.flag: host, S.port.flag: port, S.apiKey.flag: apiKey,
             S.defaultMethod.flag: defaultMethod, S.timeoutMs.flag: timeoutMs, S.maxQueueRequests.flag: maxQueueRequests,
-            S.maxQueueTokens.flag: maxQueueTokens, S.maxConnections.flag: maxConnections, S.maxBodyBytes.flag: maxBodyBytes,
+            S.maxQueueTokens.flag: maxQueueTokens, S.maxConnections.flag: maxConnections,
+            S.maxBodyBytes.flag: maxBodyBytes,
             S.drainTimeoutMs.flag: drainTimeoutMs, S.logFormat.flag: logFormat, S.logLevel.flag: logLevel,
         ]).merging(engine.commandLine)
     }
@@ -81,23 +83,31 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrm")
         var effective: Logger.Metadata = [:]
         for (flag, value, origin) in c.effective {
-            effective[flag.replacingOccurrences(of: "-", with: "_")] = .string(origin == .defaultValue ? value : "\(value) (\(origin.name))")
+            effective[flag.replacingOccurrences(of: "-", with: "_")] = .string(
+                origin == .defaultValue ? value : "\(value) (\(origin.name))")
         }
         logger.info("configuration", metadata: effective)
         logger.info("loading model", metadata: ["model": "\(c.model)"])
         let scorer: Scorer
         do {
-            scorer = try await Scorer.load(modelPath: c.model, configuration: c.engine, queueLimits: c.queueLimits, judge: c.judge)
+            scorer = try await Scorer.load(
+                modelPath: c.model, configuration: c.engine, queueLimits: c.queueLimits, judge: c.judge)
         } catch {
             logger.critical("cannot start: \(error.message)", metadata: ["model": "\(c.model)"])
             throw ExitCode(2)
         }
-        logger.info("model loaded", metadata: [
-            "name": "\(scorer.model.name)", "window": "\(scorer.window)", "methods": "\(scorer.methods.map(\.rawValue))",
-            "load_seconds": "\(String(format: "%.2f", scorer.model.loadSeconds))",
-            "cpu_variant": "\(scorer.model.cpuVariant.name)", "cpu_variants_built": "\(scorer.model.cpuVariant.available)",
-        ])
-        if let note = scorer.model.cpuVariant.note { logger.warning("cpu variant \(scorer.model.cpuVariant.name): \(note)") }
+        logger.info(
+            "model loaded",
+            metadata: [
+                "name": "\(scorer.model.name)", "window": "\(scorer.window)",
+                "methods": "\(scorer.methods.map(\.rawValue))",
+                "load_seconds": "\(String(format: "%.2f", scorer.model.loadSeconds))",
+                "cpu_variant": "\(scorer.model.cpuVariant.name)",
+                "cpu_variants_built": "\(scorer.model.cpuVariant.available)",
+            ])
+        if let note = scorer.model.cpuVariant.note {
+            logger.warning("cpu variant \(scorer.model.cpuVariant.name): \(note)")
+        }
         defer { scorer.shutdown() }
 
         var configuration = c.app
@@ -121,7 +131,8 @@ enum OpenAPIDocument {
         var candidates: [String] = []
         if let path = ProcessEnvironment.values["LONGRM_OPENAPI"] { candidates.append(path) }
         candidates.append(FileManager.default.currentDirectoryPath + "/openapi.json")
-        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         candidates.append(sourceRoot.appendingPathComponent("openapi.json").path)
         for path in candidates {
             if let data = FileManager.default.contents(atPath: path) { return Array(data) }

@@ -68,7 +68,11 @@ struct SynthCommand: AsyncParsableCommand {
             let suite = GroundingSuite(seed: seed, factsPerContext: facts)
             for length in targets {
                 for index in 0..<count {
-                    jobs.append((suite.shortRecord(index: index, lengthLabel: LengthBucket.label(tokens: length)), index, length))
+                    jobs.append(
+                        (
+                            suite.shortRecord(index: index, lengthLabel: LengthBucket.label(tokens: length)), index,
+                            length
+                        ))
                 }
             }
         } else if let input {
@@ -85,7 +89,8 @@ struct SynthCommand: AsyncParsableCommand {
         var lines: [String] = []
         var misses: [Double] = []
         for job in jobs {
-            let record = try synthesizer.record(for: job.short, index: job.index, length: job.length, counter: counter) {
+            let record = try synthesizer.record(for: job.short, index: job.index, length: job.length, counter: counter)
+            {
                 generator -> AnyFiller in
                 if let corpus { return AnyFiller(CorpusFiller(corpus: corpus, generator: &generator)) }
                 return AnyFiller(ProseFiller(generator: generator))

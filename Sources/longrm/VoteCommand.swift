@@ -48,10 +48,12 @@ struct VoteCommand: AsyncParsableCommand {
 
         let clients: [any RewardClient] = try (urls.isEmpty ? ["http://127.0.0.1:8080"] : urls).map { text in
             guard let url = URL(string: text), url.host != nil else { throw ValidationError("bad --url \(text)") }
-            return HTTPRewardClient(url: url, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
+            return HTTPRewardClient(
+                url: url, timeout: request.requestTimeout, retry: RetryPolicy(maxAttempts: request.retries))
         }
         let runner = VoteRunner(
-            clients: clients, method: method, normalize: request.normalize, truncation: request.truncation, samples: samples,
+            clients: clients, method: method, normalize: request.normalize, truncation: request.truncation,
+            samples: samples,
             bothOrders: orders, seed: request.seed)
         let progress = ProgressReporter(total: pairs.count, label: "vote")
         let outcomes = try await boundedMap(pairs, concurrency: request.concurrency) { record in

@@ -33,7 +33,8 @@ struct BufferTests {
     func largeBody() throws {
         var parser = HTTPRequestParser(limits: HTTPLimits(), requireHost: false)
         let size = 3 << 20
-        parser.feed(Array("POST / HTTP/1.1\r\nContent-Length: \(size)\r\n\r\n".utf8) + [UInt8](repeating: 7, count: size))
+        parser.feed(
+            Array("POST / HTTP/1.1\r\nContent-Length: \(size)\r\n\r\n".utf8) + [UInt8](repeating: 7, count: size))
         guard case .request(let big)? = try parser.next() else { Issue.record("no request"); return }
         #expect(big.body.count == size && big.body.allSatisfy { $0 == 7 })
         parser.feed(Array("GET /next HTTP/1.1\r\n\r\n".utf8))

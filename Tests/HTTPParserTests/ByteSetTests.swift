@@ -1,5 +1,6 @@
-@testable import HTTPParser
 import Testing
+
+@testable import HTTPParser
 
 /// The masks in ByteSet.swift against the RFC's character lists, for all 256 byte values.
 @Suite("byte classes")

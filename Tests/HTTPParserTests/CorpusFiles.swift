@@ -6,7 +6,9 @@ import Foundation
 enum CorpusFiles {
     static func directory(filePath: String = #filePath) -> URL? {
         let fm = FileManager.default
-        func isCorpus(_ url: URL) -> Bool { fm.fileExists(atPath: url.appendingPathComponent("llhttp-request-cases.jsonl").path) }
+        func isCorpus(_ url: URL) -> Bool {
+            fm.fileExists(atPath: url.appendingPathComponent("llhttp-request-cases.jsonl").path)
+        }
         if let env = ProcessInfo.processInfo.environment["LONGRM_CORPORA"], isCorpus(URL(fileURLWithPath: env)) {
             return URL(fileURLWithPath: env)
         }

@@ -8,8 +8,10 @@ struct FlowTests {
     @Test("pipelined requests come out in order; a partial next request stays buffered")
     func pipelining() throws {
         var parser = HTTPRequestParser(limits: HTTPLimits(), requireHost: false)
-        parser.feed(bytes("POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\r\nGET /b HTTP/1.1\r\n\r\n"
-                          + "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\nGET /d HT"))
+        parser.feed(
+            bytes(
+                "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\r\nGET /b HTTP/1.1\r\n\r\n"
+                    + "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\nGET /d HT"))
         var targets: [String] = []
         var bodies: [[UInt8]] = []
         while case .request(let r)? = try parser.next() { targets.append(r.target); bodies.append(r.body) }
@@ -57,7 +59,8 @@ struct FlowTests {
         #expect(noBody.events.count == 1 && noBody.requests.count == 1)
         let http10 = parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx")
         #expect(http10.events.count == 1 && http10.requests.count == 1)
-        let chunked = parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n")
+        let chunked = parse(
+            "POST / HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n")
         #expect(chunked.events.first == .continueExpected && chunked.requests.first?.body == [0x78])
         let other = parse("POST / HTTP/1.1\r\nExpect: something\r\nContent-Length: 1\r\n\r\nx")
         #expect(other.events.count == 1)
@@ -77,14 +80,16 @@ struct FlowTests {
 
     @Test("trailer fields are kept apart from the header fields")
     func trailers() {
-        let run = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
-                        + "3\r\nabc\r\n0\r\nX-Sum: 42 \r\nx-other: y\r\n\r\n")
+        let run = parse(
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                + "3\r\nabc\r\n0\r\nX-Sum: 42 \r\nx-other: y\r\n\r\n")
         guard let r = run.requests.first else { Issue.record("no request"); return }
         #expect(r.body == bytes("abc"))
         #expect(r.headers.count == 2)
         #expect(r.trailers["x-sum"] == "42")
         #expect(r.trailers.fields.map(\.name) == ["X-Sum", "x-other"])
-        #expect(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: b\r\n c\r\n\r\n").error?.status == 400)
+        #expect(
+            parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: b\r\n c\r\n\r\n").error?.status == 400)
     }
 
     @Test("after a closing request only empty lines may follow")
@@ -102,15 +107,18 @@ struct FlowTests {
         let connect = parse("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 3\r\n\r\nabc")
         #expect(connect.requests.first?.body == [] && connect.requests.first?.keepAlive == false)
         #expect(connect.error?.status == 400)  // the tunnel bytes are not HTTP
-        let upgrade = parse("GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
+        let upgrade = parse(
+            "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
         #expect(upgrade.requests.map(\.target) == ["/", "/2"])
     }
 
     @Test("request targets: origin, absolute, asterisk and authority forms")
     func targets() {
-        for (line, target) in [("GET /p?q=1#f HTTP/1.1", "/p?q=1#f"), ("GET http://h:8080/x HTTP/1.1", "http://h:8080/x"),
-                               ("OPTIONS * HTTP/1.1", "*"), ("CONNECT h.example:443 HTTP/1.1", "h.example:443"),
-                               ("GET /%E2%82%AC HTTP/1.1", "/%E2%82%AC")] {
+        for (line, target) in [
+            ("GET /p?q=1#f HTTP/1.1", "/p?q=1#f"), ("GET http://h:8080/x HTTP/1.1", "http://h:8080/x"),
+            ("OPTIONS * HTTP/1.1", "*"), ("CONNECT h.example:443 HTTP/1.1", "h.example:443"),
+            ("GET /%E2%82%AC HTTP/1.1", "/%E2%82%AC"),
+        ] {
             let run = parse(line + "\r\n\r\n")
             #expect(run.requests.first?.target == target, "\(line)")
         }
@@ -119,7 +127,9 @@ struct FlowTests {
 
     @Test("headers keep order and case; lookup ignores case; values are trimmed and UTF-8")
     func headerFields() {
-        let raw: [UInt8] = bytes("GET / HTTP/1.1\r\nB: 1\r\nA:\t two words \t\r\nb: 3\r\nU: D\u{FC}sseldorf\r\nV: ") + [0xFF] + bytes("\r\n\r\n")
+        let raw: [UInt8] =
+            bytes("GET / HTTP/1.1\r\nB: 1\r\nA:\t two words \t\r\nb: 3\r\nU: D\u{FC}sseldorf\r\nV: ") + [0xFF]
+            + bytes("\r\n\r\n")
         guard let r = parse(raw).requests.first else { Issue.record("no request"); return }
         #expect(r.headers.fields.map(\.name) == ["B", "A", "b", "U", "V"])
         #expect(r.headers["a"] == "two words")

@@ -28,8 +28,10 @@ struct HTTPParserCorpusTests {
         for c in cases {
             let run = parse(c.bytes)
             if let rejection = httpParserStrictRejections[c.index] {
-                #expect(run.requests.isEmpty && run.error?.status == rejection.status,
-                        "#\(c.index) \(c.name): expected \(rejection.status) (\(rejection.reason)), got \(String(describing: run.error))")
+                #expect(
+                    run.requests.isEmpty && run.error?.status == rejection.status,
+                    "#\(c.index) \(c.name): expected \(rejection.status) (\(rejection.reason)), got \(String(describing: run.error))"
+                )
                 continue
             }
             // Upgrade and CONNECT requests are followed by bytes of another protocol: only the first request counts.
@@ -37,14 +39,17 @@ struct HTTPParserCorpusTests {
                 Issue.record("#\(c.index) \(c.name): no request, \(String(describing: run.error))")
                 continue
             }
-            let same = r.method == c.method && r.target == c.url && "\(r.version.major).\(r.version.minor)" == c.http
+            let same =
+                r.method == c.method && r.target == c.url && "\(r.version.major).\(r.version.minor)" == c.http
                 && r.headers.fields.map { [$0.name, $0.value] } + r.trailers.fields.map { [$0.name, $0.value] }
                     == c.headers.map { [$0[0], trimTrailingWhitespace($0[1])] }
                 && String(decoding: r.body, as: UTF8.self) == c.body && r.keepAlive == (c.keep_alive == 1)
             #expect(same, "#\(c.index) \(c.name): \(r)")
             if same { agree += 1 }
         }
-        print("http-parser: \(agree)/\(cases.count) parsed identically, \(httpParserStrictRejections.count) refused as strict RFC 9112 requires")
+        print(
+            "http-parser: \(agree)/\(cases.count) parsed identically, \(httpParserStrictRejections.count) refused as strict RFC 9112 requires"
+        )
         #expect(agree + httpParserStrictRejections.count == cases.count)
     }
 

@@ -8,7 +8,7 @@ struct HeaderLookupTests {
         #expect(asciiCaseInsensitiveEquals("Content-Length", "content-LENGTH"))
         #expect(!asciiCaseInsensitiveEquals("Content-Length", "Content-Lengt"))
         #expect(!asciiCaseInsensitiveEquals("Content-Length", "Content_Length"))
-        #expect(!asciiCaseInsensitiveEquals("[", "{"))            // 0x5B vs 0x7B differ only in bit 0x20
+        #expect(!asciiCaseInsensitiveEquals("[", "{"))  // 0x5B vs 0x7B differ only in bit 0x20
         #expect(!asciiCaseInsensitiveEquals("\u{C4}", "\u{E4}"))  // Ä/ä: not ASCII, so not folded
         #expect(asciiCaseInsensitiveEquals("", ""))
         let sub = "xxHOSTxx".dropFirst(2).dropLast(2)

@@ -37,7 +37,8 @@ func agreesWithLLHTTP(_ c: LLHTTPCase, _ run: ParseRun) -> Bool {
     if c.outcome == "upgrade" {
         return ours.count >= expected.count && zip(ours, expected).allSatisfy(sameMessage)
     }
-    return run.verdict.rawValue == c.outcome && ours.count == expected.count && zip(ours, expected).allSatisfy(sameMessage)
+    return run.verdict.rawValue == c.outcome && ours.count == expected.count
+        && zip(ours, expected).allSatisfy(sameMessage)
 }
 
 /// Field by field. llhttp reports trailer fields among the headers and keeps a value's trailing whitespace,
@@ -76,14 +77,21 @@ struct LLHTTPCorpusTests {
             let agrees = agreesWithLLHTTP(c, run)
             if let ours = llhttpDeliberateDisagreements[c.name] {
                 #expect(!agrees, "allow-listed case now agrees with llhttp: \(c.id)")
-                #expect(run.verdict == ours, "\(c.id): expected our verdict \(ours), got \(run.verdict) \(String(describing: run.error))")
+                #expect(
+                    run.verdict == ours,
+                    "\(c.id): expected our verdict \(ours), got \(run.verdict) \(String(describing: run.error))")
                 allowed += 1
             } else {
-                #expect(agrees, "\(c.id): llhttp \(c.outcome), ours \(run.verdict) \(String(describing: run.error)), \(run.requests.count) requests")
+                #expect(
+                    agrees,
+                    "\(c.id): llhttp \(c.outcome), ours \(run.verdict) \(String(describing: run.error)), \(run.requests.count) requests"
+                )
                 if agrees { agree += 1 }
             }
         }
-        print("llhttp strict: \(agree)/\(strict.count) agree, \(allowed) deliberate disagreements, \(notApplicable) not applicable (skipBody)")
+        print(
+            "llhttp strict: \(agree)/\(strict.count) agree, \(allowed) deliberate disagreements, \(notApplicable) not applicable (skipBody)"
+        )
         #expect(allowed == llhttpDeliberateDisagreements.count, "every allow-list entry names a strict case")
         #expect(agree + allowed + notApplicable == strict.count)
     }
@@ -92,7 +100,8 @@ struct LLHTTPCorpusTests {
     func splitInvariance() {
         for c in cases {
             if let mismatch = splitMismatch(c.bytes) {
-                Issue.record("\(c.id): \(mismatch.cuts) gives \(mismatch.run.verdict) \(String(describing: mismatch.run.error))")
+                Issue.record(
+                    "\(c.id): \(mismatch.cuts) gives \(mismatch.run.verdict) \(String(describing: mismatch.run.error))")
             }
         }
     }
@@ -107,7 +116,11 @@ struct LLHTTPCorpusTests {
         var notRejected: [String] = []
         for c in lenient {
             let run = parse(c.bytes)
-            if run.verdict == .reject { rejected += 1 } else { notRejected.append("\(c.meta.type): \(c.name) -> \(run.verdict)") }
+            if run.verdict == .reject {
+                rejected += 1
+            } else {
+                notRejected.append("\(c.meta.type): \(c.name) -> \(run.verdict)")
+            }
         }
         print("llhttp lenient modes: we reject \(rejected)/\(lenient.count); not rejected: \(notRejected)")
         for c in lenient {

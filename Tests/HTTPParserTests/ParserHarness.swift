@@ -20,7 +20,8 @@ struct ParseRun: Equatable {
 }
 
 /// Feeds `bytes` in pieces ending at each of `cuts` (and the end), draining events after every piece.
-func parse(_ bytes: [UInt8], cuts: [Int] = [], limits: HTTPLimits = HTTPLimits(), requireHost: Bool = false) -> ParseRun {
+func parse(_ bytes: [UInt8], cuts: [Int] = [], limits: HTTPLimits = HTTPLimits(), requireHost: Bool = false) -> ParseRun
+{
     var parser = HTTPRequestParser(limits: limits, requireHost: requireHost)
     var run = ParseRun()
     var start = 0
@@ -44,7 +45,9 @@ func parse(_ text: String, limits: HTTPLimits = HTTPLimits(), requireHost: Bool 
 
 /// Whole, split in two at every byte boundary, and one byte at a time: the first run that differs from the
 /// whole-input run, if any.
-func splitMismatch(_ bytes: [UInt8], limits: HTTPLimits = HTTPLimits(), requireHost: Bool = false) -> (cuts: String, run: ParseRun)? {
+func splitMismatch(_ bytes: [UInt8], limits: HTTPLimits = HTTPLimits(), requireHost: Bool = false) -> (
+    cuts: String, run: ParseRun
+)? {
     let whole = parse(bytes, limits: limits, requireHost: requireHost)
     for k in 1..<max(bytes.count, 1) {
         let run = parse(bytes, cuts: [k], limits: limits, requireHost: requireHost)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RewardBench
 
 @Suite struct ChartTests {
@@ -35,9 +36,15 @@ import Testing
 
     @Test func seriesFromSummaryUsesTheMetric() {
         let results = [
-            ItemResult(key: "a", id: nil, task: "T", taskType: .pairWise, subtype: nil, lengthBucket: "4k", method: "m", order: [0, 1], score: 1, exact: true),
-            ItemResult(key: "b", id: nil, task: "T", taskType: .pairWise, subtype: nil, lengthBucket: "8k", method: "m", order: [0, 1], score: 0, exact: false),
-            ItemResult(key: "c", id: nil, task: "T", taskType: .bestOfN, subtype: nil, lengthBucket: "8k", method: "m", order: [0, 1, 2], ranking: [0, 2, 1], score: 1.0 / 3, exact: false),
+            ItemResult(
+                key: "a", id: nil, task: "T", taskType: .pairWise, subtype: nil, lengthBucket: "4k", method: "m",
+                order: [0, 1], score: 1, exact: true),
+            ItemResult(
+                key: "b", id: nil, task: "T", taskType: .pairWise, subtype: nil, lengthBucket: "8k", method: "m",
+                order: [0, 1], score: 0, exact: false),
+            ItemResult(
+                key: "c", id: nil, task: "T", taskType: .bestOfN, subtype: nil, lengthBucket: "8k", method: "m",
+                order: [0, 1, 2], ranking: [0, 2, 1], score: 1.0 / 3, exact: false),
         ]
         let summary = BenchSummary(results: results)
         let pairs = SVGChart.series(from: summary, metric: .pairwise)

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import RewardBench
 
 /// Plays back canned answers and records what was posted.
@@ -35,8 +36,10 @@ final class SleepLog: Sendable {
 }
 
 @Suite struct ClientTests {
-    let pairwiseBody = #"{"rewards":[-1.5,-2.0],"preferred":0,"probability":0.62,"margin":0.5,"consistent":null,"method":"likelihood","model":"gemma","usage":{},"timings":{}}"#
-    let request = ScoreRequest(messages: [ChatMessage(role: "user", content: "c")], responses: ["a", "b"], method: "judge")
+    let pairwiseBody =
+        #"{"rewards":[-1.5,-2.0],"preferred":0,"probability":0.62,"margin":0.5,"consistent":null,"method":"likelihood","model":"gemma","usage":{},"timings":{}}"#
+    let request = ScoreRequest(
+        messages: [ChatMessage(role: "user", content: "c")], responses: ["a", "b"], method: "judge")
 
     @Test func retriesBusyAnswersHonouringRetryAfter() async throws {
         let transport = ScriptedTransport([
@@ -46,7 +49,8 @@ final class SleepLog: Sendable {
             .answer(200, nil, pairwiseBody),
         ])
         let log = SleepLog()
-        let client = HTTPRewardClient(transport: transport, retry: RetryPolicy(maxAttempts: 5, baseDelay: 0.5), sleep: log.sleep)
+        let client = HTTPRewardClient(
+            transport: transport, retry: RetryPolicy(maxAttempts: 5, baseDelay: 0.5), sleep: log.sleep)
         let reply = try await client.pairwise(request)
         #expect(reply.preferred == 0)
         #expect(reply.probability == 0.62)
@@ -80,7 +84,8 @@ final class SleepLog: Sendable {
     @Test func givesUpAfterMaxAttempts() async throws {
         let transport = ScriptedTransport([])
         let log = SleepLog()
-        let client = HTTPRewardClient(transport: transport, retry: RetryPolicy(maxAttempts: 3, baseDelay: 1), sleep: log.sleep)
+        let client = HTTPRewardClient(
+            transport: transport, retry: RetryPolicy(maxAttempts: 3, baseDelay: 1), sleep: log.sleep)
         await #expect(throws: ClientError.transport("connection refused")) { try await client.pairwise(request) }
         #expect(transport.posted.withLock { $0.count } == 3)
         #expect(log.waits.withLock { $0 } == [1, 2])
@@ -98,7 +103,8 @@ final class SleepLog: Sendable {
 
     @Test func bestOfNUsesItsEndpoint() async throws {
         let transport = ScriptedTransport([
-            .answer(200, nil, #"{"rewards":[0.1,0.7,0.3],"ranking":[1,2,0],"best":1,"method":"classifier","model":"m"}"#)
+            .answer(
+                200, nil, #"{"rewards":[0.1,0.7,0.3],"ranking":[1,2,0],"best":1,"method":"classifier","model":"m"}"#)
         ])
         let client = HTTPRewardClient(transport: transport, sleep: SleepLog().sleep)
         let reply = try await client.bestOfN(ScoreRequest(messages: [], responses: ["a", "b", "c"]))

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 @testable import RewardBench
 
 /// Builds one Long-RewardBench JSONL line.
@@ -61,7 +62,8 @@ final class FakeClient: RewardClient {
         if failWhen(request) { throw ClientError.http(status: 400, type: "context_too_long", message: "too long") }
         let rewards = request.responses.map(score)
         return PairwiseReply(
-            rewards: rewards, preferred: rewards[0] >= rewards[1] ? 0 : 1, probability: rewards[0] >= rewards[1] ? 0.8 : 0.2,
+            rewards: rewards, preferred: rewards[0] >= rewards[1] ? 0 : 1,
+            probability: rewards[0] >= rewards[1] ? 0.8 : 0.2,
             consistent: method == "judge" ? true : nil, method: method, normalize: request.normalize, model: "fake")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RewardBench
 
 @Suite struct MetricsTests {
@@ -95,7 +96,8 @@ import Testing
 
     @Test func pairwiseAnswerMapsBackThroughTheShownOrder() {
         let record = BenchRecord(
-            key: "k", file: "f", line: 1, id: nil, messages: [], taskType: .pairWise, responses: ["chosen", "rejected"],
+            key: "k", file: "f", line: 1, id: nil, messages: [], taskType: .pairWise,
+            responses: ["chosen", "rejected"],
             task: "LongQA", subtype: nil, lengthBucket: "4k", raw: .null)
         // Shown swapped: position 0 holds "rejected". The server prefers position 1 (= chosen).
         let swapped = Presentation(order: [1, 0])
@@ -106,7 +108,8 @@ import Testing
         #expect(result.ranking == [0, 1])
         #expect(abs(result.probability! - 0.7) < 1e-12)
         let wrong = Grading.result(
-            for: record, presentation: swapped, pairwise: PairwiseReply(rewards: [0, -1], preferred: 0, probability: 0.9))
+            for: record, presentation: swapped,
+            pairwise: PairwiseReply(rewards: [0, -1], preferred: 0, probability: 0.9))
         #expect(wrong.score == 0)
         #expect(abs(wrong.probability! - 0.1) < 1e-12)
     }

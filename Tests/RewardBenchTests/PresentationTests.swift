@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RewardBench
 
 @Suite struct PresentationTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RewardBench
 
 @Suite struct RecordParsingTests {
@@ -55,7 +56,8 @@ import Testing
     }
 
     @Test func taskComesFromFileNameWhenFieldIsNotATask() throws {
-        let line = #"{"prompt_template":[{"role":"user","content":"c"}],"chosen":"a","rejected":"b","ctx_length_for_length":"4k","task":"narrativeqa","subtype":2}"#
+        let line =
+            #"{"prompt_template":[{"role":"user","content":"c"}],"chosen":"a","rejected":"b","ctx_length_for_length":"4k","task":"narrativeqa","subtype":2}"#
         let record = try #require(records([line], name: "Summ.jsonl").records.first)
         #expect(record.task == "Summ")
         #expect(record.subtype == "2")
@@ -110,7 +112,10 @@ import Testing
     }
 
     @Test func lengthBucketsSortByTokens() {
-        #expect(LengthBucket.ordered(["128k", "4k", "other", "16k", "1500", "8k"]) == ["1500", "4k", "8k", "16k", "128k", "other"])
+        #expect(
+            LengthBucket.ordered(["128k", "4k", "other", "16k", "1500", "8k"]) == [
+                "1500", "4k", "8k", "16k", "128k", "other",
+            ])
         #expect(LengthBucket.tokens("4k") == 4096)
         #expect(LengthBucket.label(tokens: 2048) == "2k")
         #expect(LengthBucket.label(tokens: 1500) == "1500")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RewardBench
 
 @Suite struct ResumeTests {
@@ -53,9 +54,12 @@ import Testing
     }
 
     @Test func resumingWithAnotherMethodIsRefused() {
-        let existing = ["a": ItemResult(
-            key: "a", id: nil, task: "T", taskType: .pairWise, subtype: nil, lengthBucket: "4k", method: "likelihood",
-            order: [0, 1], score: 1)]
+        let existing = [
+            "a": ItemResult(
+                key: "a", id: nil, task: "T", taskType: .pairWise, subtype: nil, lengthBucket: "4k",
+                method: "likelihood",
+                order: [0, 1], score: 1)
+        ]
         #expect(BenchRunner.conflictingMethods(existing, method: "judge") == ["likelihood"])
         #expect(BenchRunner.conflictingMethods(existing, method: "likelihood").isEmpty)
         #expect(BenchRunner.conflictingMethods(existing, method: nil).isEmpty)
@@ -75,9 +79,10 @@ import Testing
         #expect(results.allSatisfy { $0.score == 1 })
         let sent = client.sent
         #expect(sent.count == 40)
-        #expect(sent.allSatisfy {
-            $0.method == "likelihood" && $0.normalize == "lift" && $0.truncation == "middle" && $0.timeoutMs == 5000
-        })
+        #expect(
+            sent.allSatisfy {
+                $0.method == "likelihood" && $0.normalize == "lift" && $0.truncation == "middle" && $0.timeoutMs == 5000
+            })
         #expect(BenchSummary(results: results).label == "likelihood/lift · fake")
         let swapped = sent.filter { $0.responses.first == "rej" }.count
         #expect(swapped > 5 && swapped < 35)

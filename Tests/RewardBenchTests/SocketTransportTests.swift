@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import RewardBench
 
 #if canImport(Glibc)
@@ -13,18 +14,24 @@ import Testing
     func data(_ text: String) -> Data { Data(text.utf8) }
 
     @Test func readsContentLengthChunkedAndInterimResponses() throws {
-        let plain = try #require(HTTPResponseReader.parse(data("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRetry-After: 3\r\n\r\nhello")))
+        let plain = try #require(
+            HTTPResponseReader.parse(data("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRetry-After: 3\r\n\r\nhello")))
         #expect(plain.status == 200)
         #expect(plain.body == data("hello"))
         #expect(plain.headers["retry-after"] == "3")
 
-        let chunked = try #require(HTTPResponseReader.parse(data(
-            "HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbusy\r\n6;ext=1\r\n again\r\n0\r\n\r\n")))
+        let chunked = try #require(
+            HTTPResponseReader.parse(
+                data(
+                    "HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbusy\r\n6;ext=1\r\n again\r\n0\r\n\r\n"
+                )))
         #expect(chunked.status == 503)
         #expect(chunked.body == data("busy again"))
 
-        let interim = try #require(HTTPResponseReader.parse(data(
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")))
+        let interim = try #require(
+            HTTPResponseReader.parse(
+                data(
+                    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")))
         #expect(interim.status == 201)
         #expect(interim.body == data("ok"))
     }
@@ -35,7 +42,8 @@ import Testing
         #expect(HTTPResponseReader.parse(data("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbu")) == nil)
         // Without a length the body ends when the server closes.
         #expect(HTTPResponseReader.parse(data("HTTP/1.1 200 OK\r\n\r\nall of it")) == nil)
-        #expect(HTTPResponseReader.parse(data("HTTP/1.1 200 OK\r\n\r\nall of it"), closed: true)?.body == data("all of it"))
+        #expect(
+            HTTPResponseReader.parse(data("HTTP/1.1 200 OK\r\n\r\nall of it"), closed: true)?.body == data("all of it"))
     }
 
     @Test func requestHasPathHostAndLength() throws {
@@ -45,14 +53,18 @@ import Testing
         #expect(text.contains("Host: example.test:9000\r\n"))
         #expect(text.contains("Content-Length: 2\r\n"))
         #expect(text.hasSuffix("\r\n\r\n{}"))
-        #expect(throws: TransportFailure.self) { try SocketTransport(baseURL: URL(string: "https://x.test")!, timeout: 1) }
+        #expect(throws: TransportFailure.self) {
+            try SocketTransport(baseURL: URL(string: "https://x.test")!, timeout: 1)
+        }
     }
 
     @Test func talksToALoopbackServer() async throws {
-        let server = try OneShotServer(reply: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"
-            + #"{"rewards":[0.5,0.25],"preferred":0,"probability":0.6,"x":1}"#)
+        let server = try OneShotServer(
+            reply: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"
+                + #"{"rewards":[0.5,0.25],"preferred":0,"probability":0.6,"x":1}"#)
         let client = HTTPRewardClient(url: URL(string: "http://127.0.0.1:\(server.port)")!, timeout: 10)
-        let reply = try await client.pairwise(ScoreRequest(messages: [ChatMessage(role: "user", content: "c")], responses: ["a", "b"]))
+        let reply = try await client.pairwise(
+            ScoreRequest(messages: [ChatMessage(role: "user", content: "c")], responses: ["a", "b"]))
         #expect(reply.rewards == [0.5, 0.25])
         let request = server.received()
         #expect(request.hasPrefix("POST /v1/pairwise HTTP/1.1\r\n"))
@@ -86,7 +98,9 @@ final class OneShotServer: Sendable {
                 if count <= 0 { break }
                 text += String(decoding: buffer[0..<count], as: UTF8.self)
                 if let headEnd = text.range(of: "\r\n\r\n"),
-                    let lengthLine = text[..<headEnd.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
+                    let lengthLine = text[..<headEnd.lowerBound].split(separator: "\r\n").first(where: {
+                        $0.lowercased().hasPrefix("content-length:")
+                    }),
                     let length = Int(lengthLine.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)),
                     text.utf8.count - text[..<headEnd.upperBound].utf8.count >= length
                 {
@@ -114,7 +128,9 @@ final class OneShotServer: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard fd >= 0, bound == 0, listen(fd, 4) == 0 else { throw TransportFailure("cannot listen") }
         return fd

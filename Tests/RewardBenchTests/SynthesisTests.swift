@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RewardBench
 
 @Suite struct SynthesisTests {
@@ -9,11 +10,13 @@ import Testing
         chosen: "It was painted cobalt blue.", rejected: "It was painted bright red.")
 
     /// A corpus with long and short sentences and paragraph breaks.
-    let corpus = FillerCorpus(texts: (0..<30).map { paragraph in
-        (0..<5).map { sentence in
-            "Paragraph \(paragraph) sentence \(sentence) talks about " + Array(repeating: "quiet", count: sentence * 3 + 2).joined(separator: " ") + " things."
-        }.joined(separator: " ")
-    })
+    let corpus = FillerCorpus(
+        texts: (0..<30).map { paragraph in
+            (0..<5).map { sentence in
+                "Paragraph \(paragraph) sentence \(sentence) talks about "
+                    + Array(repeating: "quiet", count: sentence * 3 + 2).joined(separator: " ") + " things."
+            }.joined(separator: " ")
+        })
 
     func context(of record: JSONValue) throws -> String {
         let user = try #require(record["prompt_template"]?.arrayValue?.first?["content"]?.stringValue)

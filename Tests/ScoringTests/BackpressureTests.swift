@@ -10,18 +10,23 @@ import Testing
             Issue.record("model missing at \(TestModel.path): run `make setup` first")
             throw ScoringError.modelLoadFailed("missing model")
         }
-        return try await Scorer.load(modelPath: TestModel.path, configuration: TestModel.small,
-                                     queueLimits: EnginePool.QueueLimits(maxQueuedRequests: 1, maxQueuedTokens: 100_000))
+        return try await Scorer.load(
+            modelPath: TestModel.path, configuration: TestModel.small,
+            queueLimits: EnginePool.QueueLimits(maxQueuedRequests: 1, maxQueuedTokens: 100_000))
     }
 
     static func request(_ seed: UInt64) -> ScoringRequest {
         var generator = GroundingCases(seed: seed)
         let cases = generator.contextWithCases(facts: 2, fillerSentences: 60)
-        return ScoringRequest(input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
-                              responses: [cases[0].grounded, cases[0].wrong])
+        return ScoringRequest(
+            input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
+            responses: [cases[0].grounded, cases[0].wrong])
     }
 
-    enum Outcome: Equatable { case ok, overloaded, other(String) }
+    enum Outcome: Equatable {
+        case ok, overloaded
+        case other(String)
+    }
 
     @Test func overloadIsRefusedNotQueuedWithoutEnd() async throws {
         let scorer = try await Self.scorer.value

@@ -1,18 +1,24 @@
 import Foundation
-@testable import Scoring
 import Testing
+
+@testable import Scoring
 
 /// Which llama.cpp CPU module runs: the choice (pure), and the one this process really loaded.
 @Suite struct CPUVariantTests {
     typealias Candidate = CPUVariantChoice.Candidate
     /// Scores as ggml reports them on an AVX2 host without AVX-512: the AVX-512 and AMX modules answer 0.
-    static let avx2Host = [Candidate(name: "x64", score: 1), Candidate(name: "haswell", score: 64),
-                           Candidate(name: "skylakex", score: 0), Candidate(name: "sapphirerapids", score: 0)]
+    static let avx2Host = [
+        Candidate(name: "x64", score: 1), Candidate(name: "haswell", score: 64),
+        Candidate(name: "skylakex", score: 0), Candidate(name: "sapphirerapids", score: 0),
+    ]
     /// Scores on a Xeon whose CPUID lists AMX: the AMX module scores highest.
-    static let amxHost = [Candidate(name: "x64", score: 1), Candidate(name: "zen4", score: 1984),
-                          Candidate(name: "sapphirerapids", score: 4032)]
+    static let amxHost = [
+        Candidate(name: "x64", score: 1), Candidate(name: "zen4", score: 1984),
+        Candidate(name: "sapphirerapids", score: 4032),
+    ]
 
-    func choose(_ candidates: [Candidate], forced: String? = nil, amx: Bool = false) throws(ScoringError) -> CPUVariant {
+    func choose(_ candidates: [Candidate], forced: String? = nil, amx: Bool = false) throws(ScoringError) -> CPUVariant
+    {
         try CPUVariantChoice.choose(candidates, forced: forced, amxGranted: amx, directory: "/lib")
     }
 
@@ -39,7 +45,9 @@ import Testing
     @Test func amxOnlyWhenTheKernelGrantsIt() throws {
         #expect(try choose(Self.amxHost, amx: false).name == "zen4")
         #expect(try choose(Self.amxHost, amx: true).name == "sapphirerapids")
-        let message = refusal { () throws(ScoringError) in try choose(Self.amxHost, forced: "sapphirerapids", amx: false) }
+        let message = refusal { () throws(ScoringError) in
+            try choose(Self.amxHost, forced: "sapphirerapids", amx: false)
+        }
         #expect(message?.contains("lacks instructions") == true)
     }
 
@@ -56,7 +64,8 @@ import Testing
 
     @Test func forcingAVariantNotBuiltNamesTheBuiltOnes() {
         let message = refusal { () throws(ScoringError) in try choose(Self.avx2Host, forced: "zen4") }
-        #expect(message?.contains("no libggml-cpu-zen4.so in /lib (built: haswell, sapphirerapids, skylakex, x64)") == true)
+        #expect(
+            message?.contains("no libggml-cpu-zen4.so in /lib (built: haswell, sapphirerapids, skylakex, x64)") == true)
     }
 
     /// A cache built on an AVX-512 host, used on this AVX2 one: the baseline stands in, and says so.
@@ -88,7 +97,8 @@ import Testing
         let variant = scorer.model.cpuVariant
         #expect(variant.name == "static" || variant.available.contains(variant.name))
         if let flavor = ProcessInfo.processInfo.environment["LLAMA_CPU_FLAVOR"], flavor != "all",
-           ProcessInfo.processInfo.environment["LONGRM_CPU_VARIANT"] == nil {
+            ProcessInfo.processInfo.environment["LONGRM_CPU_VARIANT"] == nil
+        {
             #expect(variant.name == flavor)
         }
     }

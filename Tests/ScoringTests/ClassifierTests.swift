@@ -18,13 +18,15 @@ import Testing
             Issue.record("test model missing at \(path): run `make setup` (scripts/setup.sh) first")
             throw ScoringError.modelLoadFailed("missing test model")
         }
-        var configuration = EngineConfiguration(contextSize: 512, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
+        var configuration = EngineConfiguration(
+            contextSize: 512, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
         configuration.sharePrefix = sharePrefix
         return try await Scorer.load(modelPath: path, configuration: configuration)
     }
 
     static let request = ScoringRequest(
-        input: .contextPrompt(context: "the museum east wing holds the maritime collection", prompt: "which wing holds it"),
+        input: .contextPrompt(
+            context: "the museum east wing holds the maritime collection", prompt: "which wing holds it"),
         responses: ["the east wing", "the west wing", "nobody knows"], options: ScoringOptions(method: .classifier))
 
     @Test func encoderClassifierScoresEachResponse() async throws {
@@ -61,7 +63,8 @@ import Testing
     /// (`maxOutputRows`) must score exactly as with a budget that holds it (it was split, and scored wrong).
     @Test func encoderSequenceIsNeverSplitByTheRowBudget() async throws {
         let path = Self.modelPath("tiny-bert-cls.gguf")
-        var tight = EngineConfiguration(contextSize: 512, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
+        var tight = EngineConfiguration(
+            contextSize: 512, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
         tight.maxOutputRows = 4
         let small = try await Scorer.load(modelPath: path, configuration: tight)
         let roomy = try await Self.load("tiny-bert-cls.gguf")

@@ -19,10 +19,18 @@ import Testing
 
     @Test func responseCounts() async throws {
         let scorer = try await TestModel.scorer()
-        await expectInvalid("responses") { _ = try await scorer.score(ScoringRequest(input: Self.input, responses: [])) }
-        await expectInvalid("responses") { _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a"])) }
-        await expectInvalid("responses") { _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a", "b", "c"])) }
-        await expectInvalid("responses") { _ = try await scorer.bestOfN(ScoringRequest(input: Self.input, responses: ["a"])) }
+        await expectInvalid("responses") {
+            _ = try await scorer.score(ScoringRequest(input: Self.input, responses: []))
+        }
+        await expectInvalid("responses") {
+            _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a"]))
+        }
+        await expectInvalid("responses") {
+            _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a", "b", "c"]))
+        }
+        await expectInvalid("responses") {
+            _ = try await scorer.bestOfN(ScoringRequest(input: Self.input, responses: ["a"]))
+        }
         await expectInvalid("responses") {
             _ = try await scorer.bestOfN(ScoringRequest(input: Self.input, responses: Array(repeating: "x", count: 65)))
         }
@@ -30,18 +38,24 @@ import Testing
 
     @Test func emptyStrings() async throws {
         let scorer = try await TestModel.scorer()
-        await expectInvalid("responses[1]") { _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a", ""])) }
-        await expectInvalid("prompt") {
-            _ = try await scorer.pairwise(ScoringRequest(input: .contextPrompt(context: "", prompt: ""), responses: ["a", "b"]))
+        await expectInvalid("responses[1]") {
+            _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a", ""]))
         }
-        await expectInvalid("messages") { _ = try await scorer.pairwise(ScoringRequest(input: .messages([]), responses: ["a", "b"])) }
+        await expectInvalid("prompt") {
+            _ = try await scorer.pairwise(
+                ScoringRequest(input: .contextPrompt(context: "", prompt: ""), responses: ["a", "b"]))
+        }
+        await expectInvalid("messages") {
+            _ = try await scorer.pairwise(ScoringRequest(input: .messages([]), responses: ["a", "b"]))
+        }
     }
 
     @Test func contextTooLongNamesTokensNeededAndAvailable() async throws {
         let scorer = try await TestModel.scorer()
         let context = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 400)
         do {
-            _ = try await scorer.pairwise(ScoringRequest(input: .contextPrompt(context: context, prompt: "Q?"), responses: ["a", "b"]))
+            _ = try await scorer.pairwise(
+                ScoringRequest(input: .contextPrompt(context: context, prompt: "Q?"), responses: ["a", "b"]))
             Issue.record("expected contextTooLong")
         } catch let ScoringError.contextTooLong(needed, available) {
             #expect(needed > available)
@@ -53,15 +67,18 @@ import Testing
         let scorer = try await TestModel.scorer()
         #expect(!scorer.methods.contains(.classifier))
         await #expect(throws: ScoringError.self) {
-            _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a", "b"], options: ScoringOptions(method: .classifier)))
+            _ = try await scorer.pairwise(
+                ScoringRequest(input: Self.input, responses: ["a", "b"], options: ScoringOptions(method: .classifier)))
         }
     }
 
     @Test func normalisationMustFitTheMethod() async throws {
         let scorer = try await TestModel.scorer()
         await expectInvalid("normalize") {
-            _ = try await scorer.pairwise(ScoringRequest(input: Self.input, responses: ["a", "b"],
-                                                         options: ScoringOptions(method: .likelihood, normalization: .sigmoid)))
+            _ = try await scorer.pairwise(
+                ScoringRequest(
+                    input: Self.input, responses: ["a", "b"],
+                    options: ScoringOptions(method: .likelihood, normalization: .sigmoid)))
         }
     }
 

@@ -16,8 +16,9 @@ import Testing
         var generator = GroundingCases(seed: 700 + UInt64(index))
         let cases = generator.contextWithCases(facts: 2, fillerSentences: 14 + 9 * index)
         let short = ["4821.", "It is 4821.", "Code 4821, locker 17.", "Seventeen."][index % 4]
-        return ScoringRequest(input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
-                              responses: [index % 2 == 0 ? cases[0].grounded : short, cases[0].wrong + " " + short])
+        return ScoringRequest(
+            input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
+            responses: [index % 2 == 0 ? cases[0].grounded : short, cases[0].wrong + " " + short])
     }
 
     @Test func rewardsUnderMixedContextLoadEqualTheRequestAlone() async throws {
@@ -49,6 +50,8 @@ import Testing
         print("invariance: \(differing) of \(mixed.count) responses differ from the request alone, max |Δ| = \(worst)")
         #expect(mixed.count == contexts * copies)
         #expect(worst == 0, "\(differing) of \(mixed.count) differ, max |Δ| = \(worst)")
-        #expect(scorer.queue.batchedJobs > scorer.queue.batches, "some llama_decode calls should have served several requests")
+        #expect(
+            scorer.queue.batchedJobs > scorer.queue.batches,
+            "some llama_decode calls should have served several requests")
     }
 }

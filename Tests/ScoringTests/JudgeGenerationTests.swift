@@ -1,15 +1,19 @@
 import Foundation
-@testable import Scoring
 import Testing
+
+@testable import Scoring
 
 /// Greedy generation on the default model (real llama.cpp): deterministic, and batched across requests.
 @Suite(.serialized) struct JudgeGenerationTests {
     static func request(_ i: Int, responses: [String]? = nil, template: String = "pair") -> ScoringRequest {
         ScoringRequest(
-            input: .contextPrompt(context: "Locker \(10 + i) has the access code \(4821 + 7 * i). The museum opens at nine.",
-                                  prompt: "What is the access code for locker \(10 + i)?"),
+            input: .contextPrompt(
+                context: "Locker \(10 + i) has the access code \(4821 + 7 * i). The museum opens at nine.",
+                prompt: "What is the access code for locker \(10 + i)?"),
             responses: responses ?? ["The code is \(4821 + 7 * i).", "The code is \(1111 + i)."],
-            options: ScoringOptions(method: .judge, judge: JudgeOptions(template: template, mode: .generate, maxNewTokens: 24, returnText: true)))
+            options: ScoringOptions(
+                method: .judge,
+                judge: JudgeOptions(template: template, mode: .generate, maxNewTokens: 24, returnText: true)))
     }
 
     static func texts(_ result: ScoringResult) -> [String] { result.judge?.verdicts.map { $0.text ?? "<none>" } ?? [] }
@@ -42,8 +46,9 @@ import Testing
         let after = scorer.queue
         let steps = after.generationSteps - before.generationSteps
         let tokens = after.generationStepTokens - before.generationStepTokens
-        #expect(steps > 0 && Double(tokens) / Double(steps) > 1.5,
-                "concurrent generations share decode steps: \(tokens) tokens in \(steps) steps")
+        #expect(
+            steps > 0 && Double(tokens) / Double(steps) > 1.5,
+            "concurrent generations share decode steps: \(tokens) tokens in \(steps) steps")
     }
 
     /// A scoring request while generations hold working sequences: its rewards are those it gets alone.
@@ -51,9 +56,10 @@ import Testing
         // parallel 4: generation leases 3 of the 4 working sequences, the scoring request gets one.
         let scorer = try await TestModel.load(EngineConfiguration(contextSize: 2048, threads: 2, parallelSequences: 4))
         defer { scorer.shutdown() }
-        let scoring = ScoringRequest(input: .messages([ChatMessage(role: "user", content: "Name a prime number between 10 and 20.")]),
-                                     responses: ["15", "13", "It is 12.", "Seventeen is one."],
-                                     options: ScoringOptions(normalization: .sum))
+        let scoring = ScoringRequest(
+            input: .messages([ChatMessage(role: "user", content: "Name a prime number between 10 and 20.")]),
+            responses: ["15", "13", "It is 12.", "Seventeen is one."],
+            options: ScoringOptions(normalization: .sum))
         let alone = try await scorer.bestOfN(scoring)
         var long = Self.request(9)
         long.options.judge.maxNewTokens = 64
@@ -87,7 +93,9 @@ import Testing
         #expect(report.verdicts.map(\.shown) == [[0, 1], [1, 0]])
         #expect(report.verdicts.allSatisfy { ["[[A]]", "[[B]]"].contains($0.verdict ?? "") })
         #expect(result.result.consistent == report.consistent)
-        if result.result.consistent == false { #expect(result.probability == 0.5 && result.result.rewards == [0.5, 0.5]) }
+        if result.result.consistent == false {
+            #expect(result.probability == 0.5 && result.result.rewards == [0.5, 0.5])
+        }
         #expect(abs(result.result.rewards.reduce(0, +) - 1) < 1e-12)
     }
 }

@@ -63,9 +63,11 @@ import Testing
         #expect(scorer.kv.slidingBytesPerStream == 0)
         #expect(scorer.kv.bytesPerStream == 256 << 20)
         #expect(scorer.kv.streamsPerWorker == 2)
-        let request = ScoringRequest(input: .contextPrompt(context: String(repeating: "the code of locker 17 is 4821. ", count: 20),
-                                                           prompt: "what is the code"),
-                                     responses: ["4821", "the code is 1234", "blue"])
+        let request = ScoringRequest(
+            input: .contextPrompt(
+                context: String(repeating: "the code of locker 17 is 4821. ", count: 20),
+                prompt: "what is the code"),
+            responses: ["4821", "the code is 1234", "blue"])
         let result = try await scorer.bestOfN(request)
         #expect(result.rewards.count == 3 && result.rewards.allSatisfy(\.isFinite))
     }

@@ -7,16 +7,20 @@ import Testing
 /// the timeout is a third of what the context needs, measured on this machine first.
 @Suite(.serialized) struct ResumeTests {
     /// Small micro-batches: an abort loses at most the one running, so every try makes progress.
-    static let configuration = EngineConfiguration(contextSize: 4096, threads: 1, cacheSlots: 4, batchSize: 512, microBatchSize: 128)
+    static let configuration = EngineConfiguration(
+        contextSize: 4096, threads: 1, cacheSlots: 4, batchSize: 512, microBatchSize: 128)
 
     static func request(seed: UInt64, sentences: Int) -> ScoringRequest {
         var generator = GroundingCases(seed: seed)
         let cases = generator.contextWithCases(facts: 2, fillerSentences: sentences)
-        return ScoringRequest(input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
-                              responses: [cases[0].grounded, cases[0].wrong])
+        return ScoringRequest(
+            input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
+            responses: [cases[0].grounded, cases[0].wrong])
     }
 
-    static func attempt(_ scorer: Scorer, _ request: ScoringRequest, timeout: Duration) async -> Result<PairwiseResult, ScoringError> {
+    static func attempt(_ scorer: Scorer, _ request: ScoringRequest, timeout: Duration) async -> Result<
+        PairwiseResult, ScoringError
+    > {
         do throws(ScoringError) {
             return .success(try await scorer.pairwise(request, deadline: .now + timeout))
         } catch {

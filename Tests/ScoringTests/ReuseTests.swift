@@ -7,8 +7,9 @@ import Testing
     static func request(_ seed: UInt64, method: ScoringMethod = .likelihood, responses: Int = 4) -> ScoringRequest {
         var generator = GroundingCases(seed: seed)
         let cases = generator.contextWithCases(facts: responses, fillerSentences: 40)
-        return ScoringRequest(input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
-                              responses: cases.map(\.grounded), options: ScoringOptions(method: method))
+        return ScoringRequest(
+            input: .contextPrompt(context: cases[0].context, prompt: cases[0].question),
+            responses: cases.map(\.grounded), options: ScoringOptions(method: method))
     }
 
     @Test(arguments: [ScoringMethod.likelihood, .judge])
@@ -60,7 +61,9 @@ import Testing
         request.input = .contextPrompt(context: context, prompt: "Which locker is mentioned first?")
         let newQuestion = try await scorer.pairwise(request)
         #expect(newQuestion.result.usage.reusedPromptTokens > 0)
-        #expect(newQuestion.result.usage.reusedPromptTokens < newQuestion.result.usage.promptTokens, "the question is not in the context level")
+        #expect(
+            newQuestion.result.usage.reusedPromptTokens < newQuestion.result.usage.promptTokens,
+            "the question is not in the context level")
     }
 
     @Test func rewardsDoNotDependOnConcurrentRequests() async throws {
@@ -78,6 +81,8 @@ import Testing
             return probeResult
         }
         #expect(mixed?.rewards == alone.rewards)
-        #expect(scorer.queue.batchedJobs > scorer.queue.batches, "some llama_decode calls should have served several requests")
+        #expect(
+            scorer.queue.batchedJobs > scorer.queue.batches,
+            "some llama_decode calls should have served several requests")
     }
 }

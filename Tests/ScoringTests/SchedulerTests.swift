@@ -1,12 +1,14 @@
 import Foundation
-@testable import Scoring
 import Testing
+
+@testable import Scoring
 
 /// The scheduler is a pure state machine: time is a parameter, so these tests need no sleeps.
 @Suite struct SchedulerTests {
     typealias S = Scheduler<Int>
-    static let limits = S.Limits(maxQueuedRequests: 3, maxQueuedTokens: 1000, maxJobsPerBatch: 2, maxBatchTokens: 600,
-                                 affinityPatienceNanos: 1_000)
+    static let limits = S.Limits(
+        maxQueuedRequests: 3, maxQueuedTokens: 1000, maxJobsPerBatch: 2, maxBatchTokens: 600,
+        affinityPatienceNanos: 1_000)
 
     func job(_ id: UInt64, tokens: Int = 100, key: String = "k", at: UInt64 = 0) -> S.Queued {
         S.Queued(id: id, tokens: tokens, contextKey: key, enqueuedAt: at, payload: Int(id))

@@ -1,27 +1,32 @@
 import Foundation
-@testable import Scoring
 import Testing
+
+@testable import Scoring
 
 /// A sequence-classification head carried in `longrm.head.*` metadata (what scripts/convert-rm.sh writes), applied
 /// in Swift to llama.cpp's final-norm hidden state. The tiny model is scripts/make_classifier_model.py --tiny-head:
 /// three labels, a bias, the step separator `<step>`. Parity with transformers on converted checkpoints is
 /// tests/rm_parity.sh; these tests hold the engine path: the right token, prefix sharing, labels, steps.
 @Suite(.serialized) struct ScoreHeadTests {
-    static func load(_ name: String = "tiny-head-cls.gguf", sharePrefix: Bool = true,
-                     rewardLabel: String? = nil) async throws -> Scorer {
+    static func load(
+        _ name: String = "tiny-head-cls.gguf", sharePrefix: Bool = true,
+        rewardLabel: String? = nil
+    ) async throws -> Scorer {
         let path = ClassifierTests.modelPath(name)
         guard FileManager.default.fileExists(atPath: path) else {
             Issue.record("test model missing at \(path): run `make setup` (scripts/setup.sh) first")
             throw ScoringError.modelLoadFailed("missing test model")
         }
-        var configuration = EngineConfiguration(contextSize: 1024, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
+        var configuration = EngineConfiguration(
+            contextSize: 1024, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
         configuration.sharePrefix = sharePrefix
         configuration.rewardLabel = rewardLabel
         return try await Scorer.load(modelPath: path, configuration: configuration)
     }
 
     static let request = ScoringRequest(
-        input: .contextPrompt(context: "the museum east wing holds the maritime collection", prompt: "which wing holds it"),
+        input: .contextPrompt(
+            context: "the museum east wing holds the maritime collection", prompt: "which wing holds it"),
         responses: ["the east wing", "the west wing", "nobody knows"], options: ScoringOptions(method: .classifier))
 
     @Test func headIsReadFromMetadata() async throws {
@@ -43,12 +48,16 @@ import Testing
         let a = try await shared.bestOfN(Self.request)
         let b = try await separate.bestOfN(Self.request)
         #expect(a.usage.promptTokens > 0)
-        #expect(a.rewardVectors == b.rewardVectors, "shared \(String(describing: a.rewardVectors)) vs separate \(String(describing: b.rewardVectors))")
+        #expect(
+            a.rewardVectors == b.rewardVectors,
+            "shared \(String(describing: a.rewardVectors)) vs separate \(String(describing: b.rewardVectors))")
         #expect(Set(a.rewards).count == 3, "different responses score differently: \(a.rewards)")
         // Raw logits: never a softmax over the labels.
         let vectors = try #require(a.rewardVectors)
         #expect(vectors.allSatisfy { $0.count == 3 })
-        #expect(vectors.contains { abs($0.reduce(0, +) - 1) > 1e-3 || $0.contains { $0 < 0 } }, "raw logits, not probabilities")
+        #expect(
+            vectors.contains { abs($0.reduce(0, +) - 1) > 1e-3 || $0.contains { $0 < 0 } },
+            "raw logits, not probabilities")
         #expect(a.labels == ["helpful", "correct", "safe"])
         #expect(a.rewards == vectors.map { $0[0] }, "the first label is the reward by default")
     }
@@ -69,7 +78,9 @@ import Testing
             #expect(singleAgain.rewardVectors == single.rewardVectors, "response \(i): the same request twice")
             alone.responses = [response + " indeed"]
             let longer = try await scorer.score(alone)
-            #expect(longer.rewards[0] != single.rewards[0], "response \(i): a longer response is read at its new last token")
+            #expect(
+                longer.rewards[0] != single.rewards[0], "response \(i): a longer response is read at its new last token"
+            )
         }
     }
 
@@ -101,7 +112,9 @@ import Testing
         cut.responses = ["first the east wing<step>"]
         let firstStep = try await scorer.score(cut)
         // Same tokens before the same position; only the micro-batch around it differs.
-        #expect(abs(firstStep.rewards[0] - steps[0]) <= 1e-6 * max(1, abs(steps[0])), "step 1 \(steps[0]) vs cut response \(firstStep.rewards[0])")
+        #expect(
+            abs(firstStep.rewards[0] - steps[0]) <= 1e-6 * max(1, abs(steps[0])),
+            "step 1 \(steps[0]) vs cut response \(firstStep.rewards[0])")
         #expect(result.rewards[0] != steps[1], "the final reward is read after the last step's text")
     }
 
@@ -110,7 +123,13 @@ import Testing
         defer { scorer.shutdown() }
         var request = Self.request
         request.options.stepRewards = true
-        await #expect(throws: ScoringError.invalidRequest(field: "step_rewards", reason: "the loaded model longrm-tiny-causal-classifier has no step separator (convert it with --step-separator, e.g. <extra_0>)")) {
+        await #expect(
+            throws: ScoringError.invalidRequest(
+                field: "step_rewards",
+                reason:
+                    "the loaded model longrm-tiny-causal-classifier has no step separator (convert it with --step-separator, e.g. <extra_0>)"
+            )
+        ) {
             _ = try await scorer.score(request)
         }
     }
@@ -140,8 +159,9 @@ import Testing
     }
 
     @Test func headArithmetic() {
-        let head = ScoreHead(labels: ["a", "b"], hiddenSize: 3, weight: [1, 2, 3, -1, 0, 0.5], bias: [0.5, -1],
-                             padToken: 7, stepSeparator: nil, sourceArchitecture: "test")
+        let head = ScoreHead(
+            labels: ["a", "b"], hiddenSize: 3, weight: [1, 2, 3, -1, 0, 0.5], bias: [0.5, -1],
+            padToken: 7, stepSeparator: nil, sourceArchitecture: "test")
         let out = [Float(1), 1, 2].withUnsafeBufferPointer { head.apply($0) }
         let expected: [Float] = [9.5, -1]  // 1·1 + 2·1 + 3·2 + 0.5 and −1·1 + 0·1 + 0.5·2 − 1
         #expect(out == expected)

@@ -1,5 +1,6 @@
-@testable import Scoring
 import Testing
+
+@testable import Scoring
 
 /// Classifier queries without an assistant header that share a long leading text (`/get_reward` without
 /// `prompts`, an unrecognised template) are cut at that text only where the tokens stay the whole text's.
@@ -11,7 +12,8 @@ import Testing
     @Test func aCutAfterALineBreakIsUsedWhereTheTokensStayTheSame() async throws {
         let model = try await TestModel.scorer().model
         let items = try RewardQueries.items(queries: Self.queries, prompts: nil, method: .classifier, model: model)
-        #expect(items.allSatisfy { $0.source == .sharedPrefix && $0.input == .raw(Self.shared) }, "\(items.map(\.source))")
+        #expect(
+            items.allSatisfy { $0.source == .sharedPrefix && $0.input == .raw(Self.shared) }, "\(items.map(\.source))")
         for (item, query) in zip(items, Self.queries) {
             let tokens = { (text: String) in model.tokenize(text, addSpecial: false, parseSpecial: true) }
             #expect(tokens(Self.shared) + tokens(item.response) == tokens(query))
@@ -25,7 +27,9 @@ import Testing
         defer { scorer.shutdown() }
         let model = scorer.model
         let tokens = { (text: String) in model.tokenize(text, addSpecial: false, parseSpecial: true) }
-        #expect(tokens(Self.shared) + tokens("the east wing") != tokens(Self.queries[0]), "premise: the cut changes the tokens")
+        #expect(
+            tokens(Self.shared) + tokens("the east wing") != tokens(Self.queries[0]),
+            "premise: the cut changes the tokens")
         let items = try RewardQueries.items(queries: Self.queries, prompts: nil, method: .classifier, model: model)
         #expect(items == Self.queries.map { RewardQueries.Item(input: .raw(""), response: $0, source: .none) })
     }

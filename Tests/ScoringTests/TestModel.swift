@@ -61,15 +61,21 @@ struct GroundingCases {
         return Int(state % UInt64(bound))
     }
 
-    private static let subjects = ["The harbour office", "A quiet library", "The northern orchard", "An old railway depot",
-                                   "The river ferry", "A mountain observatory", "The village bakery", "The city archive"]
-    private static let verbs = ["opens early on weekdays", "keeps a ledger of every visitor", "was repainted last spring",
-                                "hosts a small exhibition each autumn", "employs three seasonal workers",
-                                "is known for its long wooden benches", "receives deliveries on Thursdays",
-                                "closes during the winter storms"]
-    private static let tails = ["according to the regional guide.", "as most residents will tell you.",
-                                "which surprises many newcomers.", "despite the narrow access road.",
-                                "and the tradition continues today.", "so visitors should plan ahead."]
+    private static let subjects = [
+        "The harbour office", "A quiet library", "The northern orchard", "An old railway depot",
+        "The river ferry", "A mountain observatory", "The village bakery", "The city archive",
+    ]
+    private static let verbs = [
+        "opens early on weekdays", "keeps a ledger of every visitor", "was repainted last spring",
+        "hosts a small exhibition each autumn", "employs three seasonal workers",
+        "is known for its long wooden benches", "receives deliveries on Thursdays",
+        "closes during the winter storms",
+    ]
+    private static let tails = [
+        "according to the regional guide.", "as most residents will tell you.",
+        "which surprises many newcomers.", "despite the narrow access road.",
+        "and the tradition continues today.", "so visitors should plan ahead.",
+    ]
 
     mutating func filler(sentences: Int) -> [String] {
         (0..<sentences).map { _ in
@@ -90,9 +96,10 @@ struct GroundingCases {
         return lockers.indices.map { i in
             var wrongCode = i % 2 == 0 ? 1000 + next(9000) : codes[(i + 1) % facts]
             if wrongCode == codes[i] { wrongCode = codes[i] == 9999 ? 1000 : codes[i] + 1 }
-            return Case(context: context, question: "What is the access code for locker \(lockers[i])?",
-                        grounded: "The access code for locker \(lockers[i]) is \(codes[i]).",
-                        wrong: "The access code for locker \(lockers[i]) is \(wrongCode).")
+            return Case(
+                context: context, question: "What is the access code for locker \(lockers[i])?",
+                grounded: "The access code for locker \(lockers[i]) is \(codes[i]).",
+                wrong: "The access code for locker \(lockers[i]) is \(wrongCode).")
         }
     }
 }

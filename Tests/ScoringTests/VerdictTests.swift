@@ -1,6 +1,7 @@
 import Foundation
-@testable import Scoring
 import Testing
+
+@testable import Scoring
 
 /// Verdict parsing, the swap rule, template validation and prompt orders: pure, no model.
 @Suite struct VerdictTests {
@@ -67,8 +68,11 @@ import Testing
         var broken = JudgeTemplate.pair
         broken.name = "mine"
         broken.user = "Context: {context}\nA: {response_a}"
-        #expect(throws: ScoringError.invalidRequest(field: "judge-template",
-                                                    reason: "template \"mine\" lacks the placeholders {question}, {response_b} in its user text")) {
+        #expect(
+            throws: ScoringError.invalidRequest(
+                field: "judge-template",
+                reason: "template \"mine\" lacks the placeholders {question}, {response_b} in its user text")
+        ) {
             try broken.validated()
         }
         var pattern = JudgeTemplate.critique
@@ -79,16 +83,26 @@ import Testing
     }
 
     @Test func templateFiles() throws {
-        func parse(_ json: String) throws(ScoringError) -> JudgeTemplate { try JudgeTemplateFile.parse(Data(json.utf8), source: "t.json") }
-        let critique = try parse(#"{"name":"mine","kind":"critique","user":"{context}|{question}|{response}","scale":[1,5]}"#)
+        func parse(_ json: String) throws(ScoringError) -> JudgeTemplate {
+            try JudgeTemplateFile.parse(Data(json.utf8), source: "t.json")
+        }
+        let critique = try parse(
+            #"{"name":"mine","kind":"critique","user":"{context}|{question}|{response}","scale":[1,5]}"#)
         #expect(critique.scaleMin == 1 && critique.scaleMax == 5 && critique.answerPrefix == "[Score: ")
         #expect(critique.verdictPattern == JudgeTemplate.critique.verdictPattern, "the kind's pattern by default")
-        #expect(throws: ScoringError.invalidRequest(field: "judge-template", reason: "t.json: template \"p\" lacks the placeholder {response_b} in its user text")) {
+        #expect(
+            throws: ScoringError.invalidRequest(
+                field: "judge-template",
+                reason: "t.json: template \"p\" lacks the placeholder {response_b} in its user text")
+        ) {
             try parse(#"{"name":"p","kind":"pair","user":"{context} {question} {response_a}"}"#)
         }
         #expect(throws: ScoringError.self) { try parse(#"{"name":"p","kind":"pair","user":"x","colour":"red"}"#) }
         #expect(throws: ScoringError.self) { try parse(#"{"name":"p","kind":"plain","user":"x"}"#) }
-        #expect(throws: ScoringError.self) { try parse(#"{"name":"p","kind":"pair","user":"{context} {question} {response_a} {response_b}","scale":[1,5]}"#) }
+        #expect(throws: ScoringError.self) {
+            try parse(
+                #"{"name":"p","kind":"pair","user":"{context} {question} {response_a} {response_b}","scale":[1,5]}"#)
+        }
         let templates = JudgeTemplates(extra: [critique])
         #expect(templates.names == ["pair", "rank", "critique", "plain", "mine"])
     }
@@ -113,12 +127,19 @@ import Testing
         let prompts = Planner.promptOrders(kind: .rank, count: 3).enumerated().map {
             JudgeRun.Prompt(shown: $1.shown, chunk: $1.chunk, group: 0, suffix: $0)
         }
-        let run = JudgeRun(template: .rank, mode: .generate, returnText: true, candidateCount: 3, prompts: prompts, labels: ["A", "B", "C"])
+        let run = JudgeRun(
+            template: .rank, mode: .generate, returnText: true, candidateCount: 3, prompts: prompts,
+            labels: ["A", "B", "C"])
         // Shown [0,1,2]: candidate 1 best. Shown [1,2,0]: A (=1) best. Shown [2,0,1]: unreadable.
         let texts = ["[[B>A>C]]", "so [[A>C>B]]", "no idea"]
-        let outcome = JobOutcome(groups: [GroupOutcome(values: [[], [], []], generated: texts.map {
-            GeneratedText(tokens: [1, 2], text: $0, stop: $0 == "no idea" ? .maxNewTokens : .verdict)
-        })], reusedTokens: 0, computedTokens: 0)
+        let outcome = JobOutcome(
+            groups: [
+                GroupOutcome(
+                    values: [[], [], []],
+                    generated: texts.map {
+                        GeneratedText(tokens: [1, 2], text: $0, stop: $0 == "no idea" ? .maxNewTokens : .verdict)
+                    })
+            ], reusedTokens: 0, computedTokens: 0)
         let out = JudgeScoring.score(run, outcome: outcome, pairwise: false)
         // Rotation 1 ranks candidates 1 > 0 > 2; rotation 2 (A=1, B=2, C=0) ranks 1 > 0 > 2 too.
         // Scores 1 − position/2: candidate 0 gets 0.5 twice, 1 gets 1 twice, 2 gets 0 twice.
@@ -131,11 +152,20 @@ import Testing
 
     /// Pair in generation mode: both orders must name the same response, else a tie.
     @Test func pairGenerationSwap() {
-        let prompts = [JudgeRun.Prompt(shown: [0, 1], chunk: 0, group: 0, suffix: 0), JudgeRun.Prompt(shown: [1, 0], chunk: 0, group: 0, suffix: 1)]
-        let run = JudgeRun(template: .pair, mode: .generate, returnText: false, candidateCount: 2, prompts: prompts, labels: ["A", "B"])
+        let prompts = [
+            JudgeRun.Prompt(shown: [0, 1], chunk: 0, group: 0, suffix: 0),
+            JudgeRun.Prompt(shown: [1, 0], chunk: 0, group: 0, suffix: 1),
+        ]
+        let run = JudgeRun(
+            template: .pair, mode: .generate, returnText: false, candidateCount: 2, prompts: prompts,
+            labels: ["A", "B"])
         func outcome(_ a: String, _ b: String) -> JobOutcome {
-            JobOutcome(groups: [GroupOutcome(values: [[], []], generated: [a, b].map { GeneratedText(tokens: [], text: $0, stop: .verdict) })],
-                       reusedTokens: 0, computedTokens: 0)
+            JobOutcome(
+                groups: [
+                    GroupOutcome(
+                        values: [[], []], generated: [a, b].map { GeneratedText(tokens: [], text: $0, stop: .verdict) })
+                ],
+                reusedTokens: 0, computedTokens: 0)
         }
         let agree = JudgeScoring.score(run, outcome: outcome("[[A]]", "[[B]]"), pairwise: true)
         #expect(agree.rewards == [1, 0] && agree.probability == 1 && agree.report.consistent == true)

@@ -14,7 +14,9 @@ struct APIErrorTests {
         let server = InMemoryAPI()
         for path in ["/v1/pairwise", "/v1/best-of-n", "/v1/score", "/get_reward"] {
             let malformed = await server.post(path, #"{"prompt":"x","responses":["#)
-            try expectError(malformed, "POST", path, status: 400, type: "bad_request", field: nil, messageContains: "malformed JSON")
+            try expectError(
+                malformed, "POST", path, status: 400, type: "bad_request", field: nil, messageContains: "malformed JSON"
+            )
             let notObject = await server.post(path, #"["a","b"]"#)
             try expectError(notObject, "POST", path, status: 400, type: "bad_request", field: nil)
             let empty = await server.send("POST", path, body: [])
@@ -28,7 +30,10 @@ struct APIErrorTests {
             ("/v1/pairwise", #"{"prompt":"q","responses":"hi"}"#, "responses"),
             ("/v1/pairwise", #"{"prompt":5,"responses":["a","b"]}"#, "prompt"),
             ("/v1/pairwise", #"{"prompt":"q","responses":["a",7]}"#, "responses[1]"),
-            ("/v1/best-of-n", #"{"messages":[{"role":"user","content":5}],"responses":["a","b"]}"#, "messages[0].content"),
+            (
+                "/v1/best-of-n", #"{"messages":[{"role":"user","content":5}],"responses":["a","b"]}"#,
+                "messages[0].content"
+            ),
             ("/v1/best-of-n", "{\(Self.pair),\"timeout_ms\":\"10\"}", "timeout_ms"),
             ("/v1/best-of-n", "{\(Self.pair),\"timeout_ms\":2.5}", "timeout_ms"),
             ("/v1/best-of-n", "{\(Self.pair),\"method\":true}", "method"),
@@ -46,14 +51,18 @@ struct APIErrorTests {
         let cases: [(String, String, String, String)] = [
             ("/v1/pairwise", #"{"prompt":"q"}"#, "responses", "required"),
             ("/v1/pairwise", #"{"responses":["a","b"]}"#, "prompt", "required"),
-            ("/v1/best-of-n", #"{"messages":[{"role":"user"}],"responses":["a","b"]}"#, "messages[0].content", "required"),
+            (
+                "/v1/best-of-n", #"{"messages":[{"role":"user"}],"responses":["a","b"]}"#, "messages[0].content",
+                "required"
+            ),
             ("/v1/score", #"{"method":"likelihood"}"#, "items", "required"),
             ("/v1/score", #"{"items":[{"prompt":"q"}]}"#, "items[0].response", "required"),
             ("/get_reward", #"{"prompts":[]}"#, "query", "required"),
         ]
         for (path, body, field, message) in cases {
-            try expectError(await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
-                            messageContains: message)
+            try expectError(
+                await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
+                messageContains: message)
         }
     }
 
@@ -61,14 +70,18 @@ struct APIErrorTests {
         let server = InMemoryAPI()
         let cases: [(String, String, String)] = [
             ("/v1/pairwise", "{\(Self.pair),\"temperature\":0.5}", "temperature"),
-            ("/v1/best-of-n", #"{"messages":[{"role":"user","content":"q","name":"x"}],"responses":["a","b"]}"#, "messages[0].name"),
+            (
+                "/v1/best-of-n", #"{"messages":[{"role":"user","content":"q","name":"x"}],"responses":["a","b"]}"#,
+                "messages[0].name"
+            ),
             ("/v1/score", #"{"items":[{"prompt":"q","response":"a","weight":2}]}"#, "items[0].weight"),
             ("/v1/score", #"{"items":[],"normalise":"sum"}"#, "normalise"),
         ]
         for (path, body, field) in cases {
             let leaf = String(field.split(separator: ".").last!)
-            try expectError(await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
-                            messageContains: leaf)
+            try expectError(
+                await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
+                messageContains: leaf)
         }
         let tolerated = await server.post("/get_reward", #"{"query":[],"labels":[1],"some_future_option":{"a":1}}"#)
         #expect(tolerated.status == 200, "get_reward ignores unknown fields: \(tolerated.text)")
@@ -79,47 +92,62 @@ struct APIErrorTests {
         for count in [1, 3] {
             let responses = (0..<count).map { "answer \($0)" }
             let response = try await server.post("/v1/pairwise", object: ["prompt": "q", "responses": responses])
-            try expectError(response, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "responses",
-                            messageContains: "2")
+            try expectError(
+                response, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "responses",
+                messageContains: "2")
         }
         let one = try await server.post("/v1/best-of-n", object: ["prompt": "q", "responses": ["only"]])
         try expectError(one, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "responses")
-        let tooMany = try await server.post("/v1/best-of-n", object: ["prompt": "q", "responses": (0..<65).map { "answer \($0)" }])
-        try expectError(tooMany, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "responses", messageContains: "64")
+        let tooMany = try await server.post(
+            "/v1/best-of-n", object: ["prompt": "q", "responses": (0..<65).map { "answer \($0)" }])
+        try expectError(
+            tooMany, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "responses",
+            messageContains: "64")
         let emptyString = try await server.post("/v1/pairwise", object: ["prompt": "q", "responses": ["fine", ""]])
         try expectError(emptyString, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "responses[1]")
-        let emptyItem = await server.post("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#)
+        let emptyItem = await server.post(
+            "/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#)
         try expectError(emptyItem, "POST", "/v1/score", status: 400, type: "bad_request", field: "items[1]")
         let emptyQuery = await server.post("/get_reward", #"{"query":["a",""]}"#)
         try expectError(emptyQuery, "POST", "/get_reward", status: 400, type: "bad_request", field: "query[1]")
         let mismatched = await server.post("/get_reward", #"{"query":["a","b"],"prompts":["a"]}"#)
         try expectError(mismatched, "POST", "/get_reward", status: 400, type: "bad_request", field: "prompts")
-        let manyItems = try await server.post("/v1/score", object: ["items": (0..<1025).map { _ in ["prompt": "q", "response": "a"] }])
-        try expectError(manyItems, "POST", "/v1/score", status: 400, type: "bad_request", field: "items", messageContains: "1024")
+        let manyItems = try await server.post(
+            "/v1/score", object: ["items": (0..<1025).map { _ in ["prompt": "q", "response": "a"] }])
+        try expectError(
+            manyItems, "POST", "/v1/score", status: 400, type: "bad_request", field: "items", messageContains: "1024")
     }
 
     @Test func promptFieldsMustBeOneShapeOrTheOther() async throws {
         let server = InMemoryAPI()
-        let both = try await server.post("/v1/pairwise", object: [
-            "messages": [["role": "user", "content": "q"]], "context": "c", "responses": ["a", "b"],
-        ])
+        let both = try await server.post(
+            "/v1/pairwise",
+            object: [
+                "messages": [["role": "user", "content": "q"]], "context": "c", "responses": ["a", "b"],
+            ])
         try expectError(both, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "messages")
         let noMessages = await server.post("/v1/pairwise", #"{"messages":[],"responses":["a","b"]}"#)
         try expectError(noMessages, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "messages")
-        let scoreItem = await server.post("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"messages":[],"response":"a"}]}"#)
+        let scoreItem = await server.post(
+            "/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"messages":[],"response":"a"}]}"#)
         try expectError(scoreItem, "POST", "/v1/score", status: 400, type: "bad_request", field: "items[1].messages")
     }
 
     @Test func optionValuesAreChecked() async throws {
         let server = InMemoryAPI()
         let method = await server.post("/v1/pairwise", "{\(Self.pair),\"method\":\"bogus\"}")
-        try expectError(method, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "method", messageContains: "likelihood")
+        try expectError(
+            method, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "method",
+            messageContains: "likelihood")
         let truncation = await server.post("/v1/pairwise", "{\(Self.pair),\"truncation\":\"left\"}")
-        try expectError(truncation, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "truncation", messageContains: "middle")
+        try expectError(
+            truncation, "POST", "/v1/pairwise", status: 400, type: "bad_request", field: "truncation",
+            messageContains: "middle")
         for value in ["0", "-5", "86400001"] {
             let timeout = await server.post("/v1/best-of-n", "{\(Self.pair),\"timeout_ms\":\(value)}")
-            try expectError(timeout, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "timeout_ms",
-                            messageContains: "86400000")
+            try expectError(
+                timeout, "POST", "/v1/best-of-n", status: 400, type: "bad_request", field: "timeout_ms",
+                messageContains: "86400000")
         }
         #expect(server.fake.received.isEmpty, "no bad request reaches the engine")
     }
@@ -135,7 +163,8 @@ struct APIErrorTests {
         ]
         let bodies = [
             "/v1/pairwise": "{\(Self.pair)}", "/v1/best-of-n": "{\(Self.pair)}",
-            "/v1/score": #"{"items":[{"prompt":"q","response":"a"}]}"#, "/get_reward": #"{"query":["q a"],"prompts":["q"]}"#,
+            "/v1/score": #"{"items":[{"prompt":"q","response":"a"}]}"#,
+            "/get_reward": #"{"query":["q a"],"prompts":["q"]}"#,
         ]
         let server = InMemoryAPI()
         for (error, status, type, field) in cases {
@@ -148,14 +177,17 @@ struct APIErrorTests {
         }
         server.fake.fail(with: .contextTooLong(needed: 3000, available: 2048))
         let tooLong = await server.post("/v1/pairwise", "{\(Self.pair)}")
-        try expectError(tooLong, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
-                        messageContains: "3000")
+        try expectError(
+            tooLong, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
+            messageContains: "3000")
     }
 
     @Test func anEngineErrorAboutAResponseNamesTheItemItCameFrom() async throws {
         let server = InMemoryAPI()
         // Items 0 and 2 share a prompt (one engine request: responses[0], responses[1]); item 3 is alone.
-        let response = await server.post("/v1/score", """
+        let response = await server.post(
+            "/v1/score",
+            """
             {"items":[{"prompt":"p","response":"a"},{"prompt":"q","response":"b"},{"prompt":"p","response":""},
                       {"prompt":"r","response":"c"}]}
             """)
@@ -198,18 +230,24 @@ struct APIErrorTests {
         #expect(wrongMethod.status == 405 && wrongMethod.header("Allow") == "OPTIONS, POST")
         #expect(try JSONValue.parse(wrongMethod.body)["error"]?["type"]?.string == "method_not_allowed")
         let validator = try #require(APIFixture.validator)
-        #expect(validator.validate(try JSONValue.parse(wrongMethod.body), .object(["$ref": .string("#/components/schemas/Error")])).isEmpty)
+        #expect(
+            validator.validate(
+                try JSONValue.parse(wrongMethod.body), .object(["$ref": .string("#/components/schemas/Error")])
+            ).isEmpty)
     }
 
     /// openapi.json's `Error.type` enum and the README's table list exactly the catalogue.
     @Test func theCatalogueIsDocumented() throws {
         let spec = try JSONValue.parse(APIFixture.specBytes)
-        let documented = spec["components"]?["schemas"]?["Error"]?["properties"]?["error"]?["properties"]?["type"]?["enum"]?
+        let documented =
+            spec["components"]?["schemas"]?["Error"]?["properties"]?["error"]?["properties"]?["type"]?["enum"]?
             .array?.compactMap(\.string) ?? []
         #expect(Set(documented) == Set(ErrorCode.allCases.map(\.rawValue)), "openapi.json Error.type vs ErrorCode")
         let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
         for code in ErrorCode.allCases {
-            #expect(readme.contains("| \(code.status) | `\(code.rawValue)` |"), "README lacks \(code.status) \(code.rawValue)")
+            #expect(
+                readme.contains("| \(code.status) | `\(code.rawValue)` |"),
+                "README lacks \(code.status) \(code.rawValue)")
         }
         let types = ErrorCode.allCases.map(\.rawValue)
         #expect(Set(types).count == types.count, "each type names one error")

@@ -10,7 +10,9 @@ import Testing
 struct APIInMemoryTests {
     @Test func pairwiseHandsTheRequestOverAndReportsTheResult() async throws {
         let server = InMemoryAPI()
-        let response = await server.post("/v1/pairwise", """
+        let response = await server.post(
+            "/v1/pairwise",
+            """
             {"context":"C","prompt":"Q","responses":["short","much longer"],"normalize":"sum","truncation":"middle","timeout_ms":5000}
             """)
         #expect(response.status == 200, "\(response.text)")
@@ -29,7 +31,9 @@ struct APIInMemoryTests {
 
     @Test func bestOfNRanksByReward() async throws {
         let server = InMemoryAPI()
-        let response = await server.post("/v1/best-of-n", """
+        let response = await server.post(
+            "/v1/best-of-n",
+            """
             {"messages":[{"role":"user","content":"q"}],"responses":["ccc","a","bb"],"method":"judge"}
             """)
         #expect(response.status == 200, "\(response.text)")
@@ -41,7 +45,9 @@ struct APIInMemoryTests {
 
     @Test func scoreGroupsItemsByPromptAndKeepsTheirOrder() async throws {
         let server = InMemoryAPI()
-        let response = await server.post("/v1/score", """
+        let response = await server.post(
+            "/v1/score",
+            """
             {"items":[{"prompt":"p","response":"aaaa"},{"prompt":"q","response":"b"},{"prompt":"p","response":"cc"}]}
             """)
         #expect(response.status == 200, "\(response.text)")
@@ -67,7 +73,9 @@ struct APIInMemoryTests {
 
     @Test func headOutputsFollowTheirItemsThroughTheGrouping() async throws {
         let server = InMemoryAPI(fake: FakeScoringService(methods: [.classifier], labels: ["helpful", "safe"]))
-        let response = await server.post("/v1/score", """
+        let response = await server.post(
+            "/v1/score",
+            """
             {"items":[{"prompt":"p","response":"aaaa"},{"prompt":"q","response":"b"},{"prompt":"p","response":"cc"}]}
             """)
         let json = try expectConforms(response, "POST", "/v1/score")
@@ -87,10 +95,13 @@ struct APIInMemoryTests {
 
         let head = InMemoryAPI(fake: FakeScoringService(methods: [.classifier], labels: ["good"]))
         let headModel = try expectConforms(await head.send("GET", "/v1/models"), "GET", "/v1/models")["data"]?[0]
-        #expect(headModel?["default_method"]?.string == "classifier" && headModel?["classifier_labels"] == .array([.string("good")]))
+        #expect(
+            headModel?["default_method"]?.string == "classifier"
+                && headModel?["classifier_labels"] == .array([.string("good")]))
 
         let configured = InMemoryAPI { $0.api.defaultMethod = .judge }
-        let configuredModel = try expectConforms(await configured.send("GET", "/v1/models"), "GET", "/v1/models")["data"]?[0]
+        let configuredModel = try expectConforms(await configured.send("GET", "/v1/models"), "GET", "/v1/models")[
+            "data"]?[0]
         #expect(configuredModel?["default_method"]?.string == "judge")
         _ = await configured.post("/v1/pairwise", #"{"prompt":"q","responses":["a","b"]}"#)
         #expect(configured.fake.received.first?.options.method == .judge, "a request naming no method gets the default")
@@ -111,7 +122,9 @@ struct APIInMemoryTests {
         #expect(try expectConforms(health, "GET", "/health")["status"]?.string == "ok")
         let document = await server.send("GET", "/openapi.json")
         #expect(document.status == 200)
-        #expect(!APIFixture.specBytes.isEmpty && document.body == APIFixture.specBytes, "/openapi.json must serve the file byte for byte")
+        #expect(
+            !APIFixture.specBytes.isEmpty && document.body == APIFixture.specBytes,
+            "/openapi.json must serve the file byte for byte")
         #expect(await server.send("HEAD", "/health").status == 200)
     }
 
@@ -121,7 +134,8 @@ struct APIInMemoryTests {
         #expect(echoed.header("X-Request-Id") == "trace-42")
         let generated = await server.send("GET", "/v1/models")
         #expect(generated.header("X-Request-Id")?.isEmpty == false)
-        let tooLong = await server.send("GET", "/v1/models", headers: [("X-Request-Id", String(repeating: "a", count: 200))])
+        let tooLong = await server.send(
+            "GET", "/v1/models", headers: [("X-Request-Id", String(repeating: "a", count: 200))])
         #expect(tooLong.header("X-Request-Id").map { $0.count <= 128 } == true, "an id over 128 characters is replaced")
     }
 
@@ -130,7 +144,8 @@ struct APIInMemoryTests {
         let table = server.app.endpoints.map { "\($0.method) \($0.path)" }
         #expect(Set(table).count == table.count, "each route once")
         for endpoint in server.app.endpoints {
-            let response = await server.send(endpoint.method, endpoint.path, body: endpoint.method == "POST" ? Array("{}".utf8) : nil)
+            let response = await server.send(
+                endpoint.method, endpoint.path, body: endpoint.method == "POST" ? Array("{}".utf8) : nil)
             #expect(response.status != 404 && response.status != 405, "\(endpoint.method) \(endpoint.path)")
         }
         #expect(Set(server.app.endpoints.filter(\.isProbe).map(\.path)) == ["/health", "/ready", "/metrics"])

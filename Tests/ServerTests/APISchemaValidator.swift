@@ -19,7 +19,9 @@ indirect enum JSONValue: Decodable, Equatable, Sendable {
         self = .object(try c.decode([String: JSONValue].self))
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) }
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
 
     subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
@@ -44,7 +46,9 @@ indirect enum JSONValue: Decodable, Equatable, Sendable {
 struct SchemaValidator {
     let document: JSONValue
 
-    private static let annotations: Set<String> = ["description", "example", "examples", "title", "summary", "default", "deprecated"]
+    private static let annotations: Set<String> = [
+        "description", "example", "examples", "title", "summary", "default", "deprecated",
+    ]
 
     /// Errors, empty when `value` conforms.
     func validate(_ value: JSONValue, _ schema: JSONValue, at path: String = "$") -> [String] {
@@ -59,11 +63,15 @@ struct SchemaValidator {
         return errors
     }
 
-    private func check(_ keyword: String, _ argument: JSONValue, _ value: JSONValue,
-                       _ keywords: [String: JSONValue], _ path: String) -> [String] {
+    private func check(
+        _ keyword: String, _ argument: JSONValue, _ value: JSONValue,
+        _ keywords: [String: JSONValue], _ path: String
+    ) -> [String] {
         switch keyword {
         case "$ref":
-            guard let target = argument.string.flatMap(resolve) else { return ["\(path): unresolvable $ref \(argument)"] }
+            guard let target = argument.string.flatMap(resolve) else {
+                return ["\(path): unresolvable $ref \(argument)"]
+            }
             return validate(value, target, at: path)
         case "type":
             let names = argument.array?.compactMap(\.string) ?? [argument.string ?? ""]
@@ -79,7 +87,9 @@ struct SchemaValidator {
             }
         case "required":
             guard let object = value.object else { return [] }
-            return (argument.array ?? []).compactMap(\.string).filter { object[$0] == nil }.map { "\(path): missing required \($0)" }
+            return (argument.array ?? []).compactMap(\.string).filter { object[$0] == nil }.map {
+                "\(path): missing required \($0)"
+            }
         case "additionalProperties":
             guard let object = value.object else { return [] }
             let known = Set(keywords["properties"]?.object?.keys.map { $0 } ?? [])
@@ -113,14 +123,17 @@ struct SchemaValidator {
             return s.unicodeScalars.count <= n ? [] : ["\(path): longer than \(n)"]
         case "pattern":
             guard let s = value.string, let pattern = argument.string else { return [] }
-            guard let regex = try? NSRegularExpression(pattern: pattern) else { return ["\(path): bad pattern \(pattern)"] }
+            guard let regex = try? NSRegularExpression(pattern: pattern) else {
+                return ["\(path): bad pattern \(pattern)"]
+            }
             let found = regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
             return found ? [] : ["\(path): \"\(s)\" does not match \(pattern)"]
         case "allOf":
             return (argument.array ?? []).flatMap { validate(value, $0, at: path) }
         case "anyOf":
             let branches = argument.array ?? []
-            return branches.contains { validate(value, $0, at: path).isEmpty } ? [] : ["\(path): matches no anyOf branch"]
+            return branches.contains { validate(value, $0, at: path).isEmpty }
+                ? [] : ["\(path): matches no anyOf branch"]
         default:
             return ["\(path): validator does not support keyword \(keyword)"]
         }
@@ -129,7 +142,7 @@ struct SchemaValidator {
     private static func has(type: String, _ value: JSONValue) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string), ("array", .array),
-             ("object", .object):
+            ("object", .object):
             return true
         case ("integer", .number(let n)):
             return n == n.rounded()

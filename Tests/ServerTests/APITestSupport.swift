@@ -29,14 +29,17 @@ enum APIFixture {
         }
         return try await Scorer.load(modelPath: modelPath, configuration: engine)
     }
-    private static let sharedServer = Task { () throws -> APIServer in try APIServer(service: try await sharedScorer.value) }
+    private static let sharedServer = Task { () throws -> APIServer in
+        try APIServer(service: try await sharedScorer.value)
+    }
 
     static func scorer() async throws -> Scorer { try await sharedScorer.value }
     /// The suite's server (default limits, no API key); never stopped, it lives as long as the test process.
     static func server() async throws -> APIServer { try await sharedServer.value }
 
     /// openapi.json, as bytes and as a validator.
-    static let specBytes: [UInt8] = (try? Array(Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json")))) ?? []
+    static let specBytes: [UInt8] =
+        (try? Array(Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json")))) ?? []
     static let validator: SchemaValidator? = (try? JSONValue.parse(specBytes)).map(SchemaValidator.init)
 }
 
@@ -74,7 +77,9 @@ final class APIServer: Sendable {
     func stop() async throws {
         server.shutdown()
         let done = Mutex(false)
-        let waiter = Task { [task] in _ = await task.result; done.withLock { $0 = true } }
+        let waiter = Task { [task] in
+            _ = await task.result; done.withLock { $0 = true }
+        }
         if !(await eventually(timeout: .seconds(15)) { done.withLock { $0 } }) {
             waiter.cancel()
             throw TestFailure(description: "server did not stop within 15 s")
@@ -83,7 +88,9 @@ final class APIServer: Sendable {
 
     /// One request on its own connection. Scoring takes seconds on an idle 2-core machine and minutes on a
     /// loaded one: the wait is long but bounded.
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> RawResponse {
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws
+        -> RawResponse
+    {
         let port = self.port
         let client = try await offPool { try RawClient(port: port, timeout: .seconds(600)) }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
@@ -105,44 +112,58 @@ final class APIServer: Sendable {
 /// Checks a response against openapi.json: the status is documented for the operation, required headers are
 /// present, and a JSON body conforms to the documented schema. Returns the parsed body.
 @discardableResult
-func expectConforms(_ response: RawResponse, _ method: String, _ path: String,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
-    let validator = try #require(APIFixture.validator, "openapi.json is missing or not JSON", sourceLocation: sourceLocation)
-    let documented = try #require(validator.response(path: path, method: method, status: response.status),
-                                  "\(method) \(path) answered \(response.status), which openapi.json does not document: \(response.text)",
-                                  sourceLocation: sourceLocation)
+func expectConforms(
+    _ response: RawResponse, _ method: String, _ path: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> JSONValue {
+    let validator = try #require(
+        APIFixture.validator, "openapi.json is missing or not JSON", sourceLocation: sourceLocation)
+    let documented = try #require(
+        validator.response(path: path, method: method, status: response.status),
+        "\(method) \(path) answered \(response.status), which openapi.json does not document: \(response.text)",
+        sourceLocation: sourceLocation)
     for (name, header) in documented["headers"]?.object ?? [:] {
         let header = validator.dereference(header)
         if header?["required"]?.bool == true {
-            #expect(response.header(name) != nil, "\(method) \(path) \(response.status): required header \(name) missing",
-                    sourceLocation: sourceLocation)
+            #expect(
+                response.header(name) != nil, "\(method) \(path) \(response.status): required header \(name) missing",
+                sourceLocation: sourceLocation)
         }
     }
     // Media type without parameters (`text/plain; version=0.0.4` is documented as `text/plain`).
-    let contentType = (response.header("Content-Type") ?? "").split(separator: ";").first.map {
-        $0.trimmingCharacters(in: .whitespaces)
-    } ?? ""
-    #expect(documented["content"]?[contentType] != nil,
-            "\(method) \(path) \(response.status): content type \(contentType) not documented", sourceLocation: sourceLocation)
+    let contentType =
+        (response.header("Content-Type") ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        } ?? ""
+    #expect(
+        documented["content"]?[contentType] != nil,
+        "\(method) \(path) \(response.status): content type \(contentType) not documented",
+        sourceLocation: sourceLocation)
     guard contentType == "application/json" else { return .null }
     let body = try JSONValue.parse(response.body)
     let schema = try #require(documented["content"]?["application/json"]?["schema"], sourceLocation: sourceLocation)
     let errors = validator.validate(body, schema)
-    #expect(errors.isEmpty, "\(method) \(path) \(response.status) body breaks openapi.json: \(errors)\n\(response.text)",
-            sourceLocation: sourceLocation)
+    #expect(
+        errors.isEmpty, "\(method) \(path) \(response.status) body breaks openapi.json: \(errors)\n\(response.text)",
+        sourceLocation: sourceLocation)
     return body
 }
 
 /// Checks an error response: status, conformance, `error.type` and the named field.
-func expectError(_ response: RawResponse, _ method: String, _ path: String, status: Int, type: String,
-                 field: String?, messageContains: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    #expect(response.status == status, "expected \(status), got \(response.status): \(response.text)", sourceLocation: sourceLocation)
+func expectError(
+    _ response: RawResponse, _ method: String, _ path: String, status: Int, type: String,
+    field: String?, messageContains: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    #expect(
+        response.status == status, "expected \(status), got \(response.status): \(response.text)",
+        sourceLocation: sourceLocation)
     let body = try expectConforms(response, method, path, sourceLocation: sourceLocation)
     #expect(body["error"]?["type"]?.string == type, "\(response.text)", sourceLocation: sourceLocation)
     #expect(body["error"]?["field"]?.string == field, "field: \(response.text)", sourceLocation: sourceLocation)
     if let messageContains {
-        #expect(body["error"]?["message"]?.string?.contains(messageContains) == true,
-                "message should mention \(messageContains): \(response.text)", sourceLocation: sourceLocation)
+        #expect(
+            body["error"]?["message"]?.string?.contains(messageContains) == true,
+            "message should mention \(messageContains): \(response.text)", sourceLocation: sourceLocation)
     }
 }
 
@@ -151,9 +172,12 @@ enum LongRMBinary {
     /// The `longrm` built with the tests (same build folder as the test bundle), else the default build.
     static var path: String? {
         var candidates: [URL] = []
-        if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent().appendingPathComponent("longrm")) }
+        if let executable = Bundle.main.executableURL {
+            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("longrm"))
+        }
         if let argument = CommandLine.arguments.first {
-            candidates.append(URL(fileURLWithPath: argument).deletingLastPathComponent().appendingPathComponent("longrm"))
+            candidates.append(
+                URL(fileURLWithPath: argument).deletingLastPathComponent().appendingPathComponent("longrm"))
         }
         candidates.append(repositoryRoot.appendingPathComponent(".build/debug/longrm"))
         return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -161,14 +185,18 @@ enum LongRMBinary {
 
     /// Runs `longrm score --endpoint ENDPOINT FILE` with the suite's engine flags; returns stdout and status.
     static func score(endpoint: String, body: String) async throws -> (status: Int32, stdout: [UInt8], stderr: String) {
-        let binary = try #require(path, "longrm binary not found next to the test bundle or in .build/debug: run `swift build` first")
+        let binary = try #require(
+            path, "longrm binary not found next to the test bundle or in .build/debug: run `swift build` first")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("longrm-api-\(UUID().uuidString).json")
         try Data(body.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         return try await offPool {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["score", "--endpoint", endpoint, "--model", APIFixture.modelPath] + APIFixture.longrmEngineFlags + [file.path]
+            process.arguments =
+                ["score", "--endpoint", endpoint, "--model", APIFixture.modelPath] + APIFixture.longrmEngineFlags + [
+                    file.path
+                ]
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
             process.standardError = err
@@ -222,7 +250,9 @@ struct InMemoryAPI {
         app = Application(configuration: testConfiguration(configure), service: fake)
     }
 
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async -> RawResponse {
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async
+        -> RawResponse
+    {
         var fields = HTTPHeaders(headers)
         if let body {
             fields.add(name: "Content-Type", value: "application/json")
@@ -230,8 +260,9 @@ struct InMemoryAPI {
         }
         let request = HTTPRequest(method: method, target: path, version: .http11, headers: fields, body: body ?? [])
         let response = await app.respond(to: request)
-        return RawResponse(status: response.status, headers: response.headers.fields.map { ($0.0, $0.1) },
-                           body: method == "HEAD" ? [] : response.body)
+        return RawResponse(
+            status: response.status, headers: response.headers.fields.map { ($0.0, $0.1) },
+            body: method == "HEAD" ? [] : response.body)
     }
 
     func post(_ path: String, _ json: String, headers: [(String, String)] = []) async -> RawResponse {

@@ -55,7 +55,9 @@ struct APITests {
         let rewards = try #require(json["rewards"]?.numbers)
         let ranking = try #require(json["ranking"]?.array).compactMap { $0.int }
         #expect(rewards.count == 4 && ranking.sorted() == [0, 1, 2, 3])
-        #expect(zip(ranking, ranking.dropFirst()).allSatisfy { rewards[$0] >= rewards[$1] }, "ranking \(ranking) vs \(rewards)")
+        #expect(
+            zip(ranking, ranking.dropFirst()).allSatisfy { rewards[$0] >= rewards[$1] },
+            "ranking \(ranking) vs \(rewards)")
         #expect(json["best"]?.int == ranking.first)
         #expect(json["normalize"]?.string == "sum")
         #expect(response.header("X-Context-Key") == json["context_key"]?.string)
@@ -69,7 +71,9 @@ struct APITests {
 
     @Test func scoreGivesOneRewardPerItemInOrder() async throws {
         let server = try await APIFixture.server()
-        let response = try await server.post("/v1/score", """
+        let response = try await server.post(
+            "/v1/score",
+            """
             {"items":[{"prompt":"2 + 2 =","response":"4"},
                       {"prompt":"The capital of France is","response":"Paris"},
                       {"prompt":"2 + 2 =","response":"a purple giraffe"}]}
@@ -90,7 +94,9 @@ struct APITests {
     @Test func getRewardReturnsRewardsAndScoresInQueryOrder() async throws {
         let server = try await APIFixture.server()
         let prompt = "Q: What is 2 + 2?\nA:"
-        let response = try await server.post("/get_reward", """
+        let response = try await server.post(
+            "/get_reward",
+            """
             {"query":[\(jsonString(prompt + " 4")),\(jsonString(prompt + " a purple giraffe"))],
              "prompts":[\(jsonString(prompt)),\(jsonString(prompt))],"labels":["x","y"],"future_field":true}
             """)
@@ -98,7 +104,9 @@ struct APITests {
         let json = try expectConforms(response, "POST", "/get_reward")
         let rewards = try #require(json["rewards"]?.numbers)
         #expect(rewards.count == 2 && json["scores"]?.numbers == rewards)
-        #expect(json["extra_logs"]?["boundary"]?.numbers == [BoundarySource.prompts.code, BoundarySource.prompts.code], "split by prompts")
+        #expect(
+            json["extra_logs"]?["boundary"]?.numbers == [BoundarySource.prompts.code, BoundarySource.prompts.code],
+            "split by prompts")
         #expect(rewards[0] > rewards[1], "\(rewards)")
     }
 
@@ -106,25 +114,32 @@ struct APITests {
         let server = try await APIFixture.server()
         // Both orders, so a position bias cannot pass for grounding.
         for (responses, expected) in [([Self.grounded, Self.wrong], 0), ([Self.wrong, Self.grounded], 1)] {
-            let response = try await server.post("/v1/pairwise", object: [
-                "context": Self.lockerContext, "prompt": Self.question, "responses": responses,
-            ])
+            let response = try await server.post(
+                "/v1/pairwise",
+                object: [
+                    "context": Self.lockerContext, "prompt": Self.question, "responses": responses,
+                ])
             let json = try expectConforms(response, "POST", "/v1/pairwise")
             #expect(json["preferred"]?.int == expected, "\(response.text)")
         }
         let prompt = Self.lockerContext + "\n\n" + Self.question + "\n"
-        let response = try await server.post("/get_reward", object: [
-            "query": [prompt + Self.grounded, prompt + Self.wrong], "prompts": [prompt, prompt],
-        ])
+        let response = try await server.post(
+            "/get_reward",
+            object: [
+                "query": [prompt + Self.grounded, prompt + Self.wrong], "prompts": [prompt, prompt],
+            ])
         let rewards = try #require(try expectConforms(response, "POST", "/get_reward")["rewards"]?.numbers)
         #expect(rewards.count == 2 && rewards[0] > rewards[1], "grounded should score higher: \(rewards)")
     }
 
     @Test func judgePairwiseReportsConsistency() async throws {
         let server = try await APIFixture.server()
-        let response = try await server.post("/v1/pairwise", object: [
-            "prompt": "Is the sky blue on a clear day?", "responses": ["Yes.", "No, it is green."], "method": "judge",
-        ])
+        let response = try await server.post(
+            "/v1/pairwise",
+            object: [
+                "prompt": "Is the sky blue on a clear day?", "responses": ["Yes.", "No, it is green."],
+                "method": "judge",
+            ])
         #expect(response.status == 200, "\(response.text)")
         let json = try expectConforms(response, "POST", "/v1/pairwise")
         #expect(json["consistent"]?.bool != nil, "judge pairwise runs both orders: consistent is true or false")
@@ -168,9 +183,15 @@ struct APIEngineErrorTests {
         let server = try await APIFixture.server()
         let cases: [(String, String, String, String)] = [
             ("/v1/pairwise", #"{"context":"","prompt":"","responses":["a","b"]}"#, "prompt", "bad_request"),
-            ("/v1/pairwise", #"{"messages":[{"role":"","content":"q"}],"responses":["a","b"]}"#, "messages[0].role", "bad_request"),
+            (
+                "/v1/pairwise", #"{"messages":[{"role":"","content":"q"}],"responses":["a","b"]}"#, "messages[0].role",
+                "bad_request"
+            ),
             ("/v1/pairwise", #"{"prompt":"q","responses":["fine",""]}"#, "responses[1]", "bad_request"),
-            ("/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#, "items[1]", "bad_request"),
+            (
+                "/v1/score", #"{"items":[{"prompt":"q","response":"a"},{"prompt":"q","response":""}]}"#, "items[1]",
+                "bad_request"
+            ),
             ("/v1/pairwise", "{\(Self.pair),\"method\":\"judge\",\"normalize\":\"mean\"}", "normalize", "bad_request"),
             ("/v1/pairwise", "{\(Self.pair),\"method\":\"classifier\"}", "method", "unsupported_method"),
         ]
@@ -186,8 +207,9 @@ struct APIEngineErrorTests {
             "context": context, "prompt": "What is the access code for locker 17?", "responses": ["4821", "5930"],
         ]
         let refused = try await server.post("/v1/pairwise", object: body)
-        try expectError(refused, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
-                        messageContains: "middle")
+        try expectError(
+            refused, "POST", "/v1/pairwise", status: 400, type: "context_too_long", field: "context",
+            messageContains: "middle")
 
         body["truncation"] = "middle"
         let truncated = try await server.post("/v1/pairwise", object: body)
@@ -204,9 +226,11 @@ struct APIEngineErrorTests {
         let server = try await APIFixture.server()
         // A context nobody has cached, so scoring takes far longer than the 1 ms deadline.
         let context = "Report \(UUID().uuidString). " + fillerContext(words: 1200, seed: 5)
-        let response = try await server.post("/v1/best-of-n", object: [
-            "context": context, "prompt": "Summarise.", "responses": ["A report.", "Nothing."], "timeout_ms": 1,
-        ])
+        let response = try await server.post(
+            "/v1/best-of-n",
+            object: [
+                "context": context, "prompt": "Summarise.", "responses": ["A report.", "Nothing."], "timeout_ms": 1,
+            ])
         try expectError(response, "POST", "/v1/best-of-n", status: 504, type: "deadline_exceeded", field: nil)
     }
 }

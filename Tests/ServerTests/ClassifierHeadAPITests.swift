@@ -12,7 +12,8 @@ import Testing
         guard FileManager.default.fileExists(atPath: path) else {
             throw TestFailure(description: "test model missing at \(path): run `make setup` (scripts/setup.sh) first")
         }
-        let configuration = EngineConfiguration(contextSize: 1024, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
+        let configuration = EngineConfiguration(
+            contextSize: 1024, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
         return try APIServer(service: try await Scorer.load(modelPath: path, configuration: configuration))
     }
 
@@ -23,8 +24,10 @@ import Testing
 
     @Test func bestOfNCarriesLabelsVectorsAndSteps() async throws {
         let server = try await Self.server.value
-        let response = try await curl(["-i", "-H", "Content-Type: application/json", "-d", Self.body,
-                                       "http://127.0.0.1:\(server.port)/v1/best-of-n"])
+        let response = try await curl([
+            "-i", "-H", "Content-Type: application/json", "-d", Self.body,
+            "http://127.0.0.1:\(server.port)/v1/best-of-n",
+        ])
         #expect(response.exitCode == 0, "\(response.stderr)")
         let raw = try await server.post("/v1/best-of-n", Self.body)
         let body = try expectConforms(raw, "POST", "/v1/best-of-n")
@@ -51,7 +54,9 @@ import Testing
 
     @Test func stepRewardsNeedTheClassifierMethod() async throws {
         let server = try await Self.server.value
-        let raw = try await server.post("/v1/score", """
+        let raw = try await server.post(
+            "/v1/score",
+            """
             {"items": [{"prompt": "q", "response": "a<step>b"}], "method": "likelihood", "step_rewards": true}
             """)
         try expectError(raw, "POST", "/v1/score", status: 400, type: "bad_request", field: "step_rewards")
@@ -59,7 +64,9 @@ import Testing
 
     @Test func likelihoodIsNotOfferedByAHeadModel() async throws {
         let server = try await Self.server.value
-        let raw = try await server.post("/v1/score", """
+        let raw = try await server.post(
+            "/v1/score",
+            """
             {"items": [{"prompt": "q", "response": "a"}], "method": "likelihood"}
             """)
         try expectError(raw, "POST", "/v1/score", status: 400, type: "unsupported_method", field: "method")

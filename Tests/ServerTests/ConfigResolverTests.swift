@@ -1,8 +1,9 @@
 import Foundation
 import Scoring
-@testable import ServeConfig
 import Server
 import Testing
+
+@testable import ServeConfig
 
 /// `serve`'s settings: precedence flag > LONGRM_<FLAG> > config file (JSON or key = value) > default, the
 /// defaults read from the configuration structs, and clear errors for bad values. The binary's own checks
@@ -10,8 +11,10 @@ import Testing
 @Suite("serve configuration")
 struct ConfigResolverTests {
     func resolve(_ options: [String: String] = [:], switches: [String] = [], env: [String: String] = [:])
-        throws(ConfigError) -> ServeConfiguration {
-        let cli = CommandLineValues(options: options, switches: Dictionary(uniqueKeysWithValues: switches.map { ($0, true) }))
+        throws(ConfigError) -> ServeConfiguration
+    {
+        let cli = CommandLineValues(
+            options: options, switches: Dictionary(uniqueKeysWithValues: switches.map { ($0, true) }))
         return try ServeConfiguration.resolve(commandLine: cli, environment: env)
     }
 
@@ -20,13 +23,16 @@ struct ConfigResolverTests {
     }
 
     func file(_ name: String, _ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("longrm-config-\(UUID().uuidString)-\(name)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "longrm-config-\(UUID().uuidString)-\(name)")
         try Data(text.utf8).write(to: url)
         return url.path
     }
 
-    func expectInvalid(_ fragment: String, _ body: () throws(ConfigError) -> ServeConfiguration,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectInvalid(
+        _ fragment: String, _ body: () throws(ConfigError) -> ServeConfiguration,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         do {
             _ = try body()
             Issue.record("expected an invalid configuration mentioning \(fragment)", sourceLocation: sourceLocation)
@@ -51,11 +57,16 @@ struct ConfigResolverTests {
         #expect(ServeSettings.port.helpText.contains("default: \(app.server.port); env: LONGRM_PORT"))
         #expect(ServeSettings.batchSize.helpText.contains("default: \(engine.batchSize)"))
         #expect(ServeSettings.drainTimeoutMs.helpText.contains("default: 30000"))
-        #expect(ServeSettings.all.filter(\.fromEnvironment).allSatisfy { $0.helpText.contains("env: \($0.environmentName)") })
+        #expect(
+            ServeSettings.all.filter(\.fromEnvironment).allSatisfy {
+                $0.helpText.contains("env: \($0.environmentName)")
+            })
     }
 
     @Test func aKeyValueFileIsReadInAnySpellingOfTheKeys() throws {
-        let path = try file("kv.conf", """
+        let path = try file(
+            "kv.conf",
+            """
             # comment line
             port = 1111
             LONGRM_MAX_QUEUE_REQUESTS=7
@@ -82,13 +93,16 @@ struct ConfigResolverTests {
 
     @Test func onOffFlagsFromTheEnvironmentAndTheCommandLine() throws {
         #expect(try resolve(env: ["LONGRM_FLASH_ATTN": "1"]).engine.flashAttention)
-        #expect(try resolve(switches: ["flash-attn"], env: ["LONGRM_FLASH_ATTN": "false"]).engine.flashAttention,
-                "--flash-attn beats LONGRM_FLASH_ATTN=false")
+        #expect(
+            try resolve(switches: ["flash-attn"], env: ["LONGRM_FLASH_ATTN": "false"]).engine.flashAttention,
+            "--flash-attn beats LONGRM_FLASH_ATTN=false")
         #expect(try !resolve(env: ["LONGRM_NO_PREFIX_SHARING": "on"]).engine.sharePrefix)
     }
 
     @Test func aJSONFileTakesNumbersBooleansAndStrings() throws {
-        let path = try file("c.json", #"""
+        let path = try file(
+            "c.json",
+            #"""
             {"port": 4444, "repack": true, "default_method": "likelihood", "log-format": "json", "api-key": "json-secret"}
             """#)
         let c = try resolve([ServeSettings.config.flag: path])
@@ -102,8 +116,11 @@ struct ConfigResolverTests {
         expectInvalid("invalid value '70000' for --port: expected an integer in 0…65535") { () throws(ConfigError) in
             try resolve(["port": "70000"])
         }
-        expectInvalid("for --workers (from LONGRM_WORKERS)") { () throws(ConfigError) in try resolve(env: ["LONGRM_WORKERS": "abc"]) }
-        expectInvalid("LONGRM_FLASH_ATTN") { () throws(ConfigError) in try resolve(env: ["LONGRM_FLASH_ATTN": "maybe"]) }
+        expectInvalid("for --workers (from LONGRM_WORKERS)") { () throws(ConfigError) in
+            try resolve(env: ["LONGRM_WORKERS": "abc"])
+        }
+        expectInvalid("LONGRM_FLASH_ATTN") { () throws(ConfigError) in try resolve(env: ["LONGRM_FLASH_ATTN": "maybe"])
+        }
         expectInvalid("expected one of logfmt, json") { () throws(ConfigError) in try resolve(["log-format": "xml"]) }
         expectInvalid("expected one of likelihood, classifier, judge") { () throws(ConfigError) in
             try resolve(["default-method": "bogus"])
@@ -111,7 +128,8 @@ struct ConfigResolverTests {
         expectInvalid("must not exceed --batch-size") { () throws(ConfigError) in
             try resolve(["batch-size": "64", "ubatch-size": "128"])
         }
-        expectInvalid("invalid value <redacted> for --api-key") { () throws(ConfigError) in try resolve(["api-key": ""]) }
+        expectInvalid("invalid value <redacted> for --api-key") { () throws(ConfigError) in try resolve(["api-key": ""])
+        }
     }
 
     @Test func badFilesAreRefusedWithTheirPath() throws {
@@ -119,7 +137,9 @@ struct ConfigResolverTests {
         expectInvalid("unknown setting 'bogus-setting'") { () throws(ConfigError) in try resolve(["config": unknown]) }
         let small = try file("small.conf", "max-body-bytes = 12\n")
         expectInvalid("from \(small)") { () throws(ConfigError) in try resolve(["config": small]) }
-        expectInvalid("cannot read the config file") { () throws(ConfigError) in try resolve(["config": "/nonexistent/x.conf"]) }
+        expectInvalid("cannot read the config file") { () throws(ConfigError) in
+            try resolve(["config": "/nonexistent/x.conf"])
+        }
         let nonScalar = try file("bad.json", #"{"port": [1]}"#)
         expectInvalid("must be a JSON object") { () throws(ConfigError) in try resolve(["config": nonScalar]) }
         let twice = try file("twice.conf", "port = 1\nPORT = 2\n")

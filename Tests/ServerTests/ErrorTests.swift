@@ -64,11 +64,15 @@ struct ErrorTests {
         #expect(missing.stdout.contains("WWW-Authenticate: Bearer\r\n"))
         #expect(missing.stdout.contains(#""type":"unauthorized""#))
 
-        let wrong = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer s3cres",
-                                    "\(t.base)/echo"])
+        let wrong = try await curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer s3cres",
+            "\(t.base)/echo",
+        ])
         #expect(wrong.stdout == "401")
-        let right = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer s3cret",
-                                    "\(t.base)/echo"])
+        let right = try await curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer s3cret",
+            "\(t.base)/echo",
+        ])
         #expect(right.stdout == "200")
         let health = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "\(t.base)/health"])
         #expect(health.stdout == "200")

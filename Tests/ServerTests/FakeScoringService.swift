@@ -1,7 +1,8 @@
 import Foundation
-@testable import Scoring
 import Server
 import Synchronization
+
+@testable import Scoring
 
 /// A `ScoringService` without a model, for API tests that need no engine: rewards are a pure function of the
 /// text (longer response, lower reward), timings and the context key are fixed, and any `ScoringError` can
@@ -22,8 +23,9 @@ final class FakeScoringService: ScoringService {
     }
 
     init(methods: [ScoringMethod] = [.likelihood, .judge], window: Int = 2048, labels: [String] = []) {
-        info = ServiceInfo(modelName: "fake-model", window: window, trainedContext: 8192, methods: methods,
-                           classifierLabels: labels, hasChatTemplate: false, engineWorkers: 3, loadSeconds: 0.25)
+        info = ServiceInfo(
+            modelName: "fake-model", window: window, trainedContext: 8192, methods: methods,
+            classifierLabels: labels, hasChatTemplate: false, engineWorkers: 3, loadSeconds: 0.25)
     }
 
     /// Every later request fails with `error` (nil: succeed again).
@@ -34,23 +36,32 @@ final class FakeScoringService: ScoringService {
 
     var queue: QueueSnapshot { state.withLock { $0.queue } }
 
-    func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> PairwiseResult {
+    func pairwise(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> PairwiseResult
+    {
         guard request.responses.count == 2 else {
-            throw .invalidRequest(field: "responses", reason: "pairwise needs exactly 2 responses, got \(request.responses.count)")
+            throw .invalidRequest(
+                field: "responses", reason: "pairwise needs exactly 2 responses, got \(request.responses.count)")
         }
         let result = try run(request)
         let margin = result.rewards[0] - result.rewards[1]
-        return PairwiseResult.make(result: result, preferred: margin >= 0 ? 0 : 1, probability: 1 / (1 + exp(-margin)), margin: margin)
+        return PairwiseResult.make(
+            result: result, preferred: margin >= 0 ? 0 : 1, probability: 1 / (1 + exp(-margin)), margin: margin)
     }
 
-    func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
+    func bestOfN(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> ScoringResult
+    {
         guard request.responses.count >= 2 else {
-            throw .invalidRequest(field: "responses", reason: "best-of-n needs 2…64 responses, got \(request.responses.count)")
+            throw .invalidRequest(
+                field: "responses", reason: "best-of-n needs 2…64 responses, got \(request.responses.count)")
         }
         return try run(request)
     }
 
-    func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError) -> ScoringResult {
+    func score(_ request: ScoringRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> ScoringResult
+    {
         try run(request)
     }
 
@@ -58,9 +69,11 @@ final class FakeScoringService: ScoringService {
 
     /// The split rule without a model: `prompts` when given, no assistant header of its own.
     func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
-        -> [RewardQueries.Item] {
-        try RewardQueries.items(queries: queries, prompts: prompts, method: method, own: nil, sharesPrefix: true,
-                                splitKeepsTokens: { _, _ in true })
+        -> [RewardQueries.Item]
+    {
+        try RewardQueries.items(
+            queries: queries, prompts: prompts, method: method, own: nil, sharesPrefix: true,
+            splitKeepsTokens: { _, _ in true })
     }
 
     /// The reward the fake gives a response.
@@ -79,15 +92,18 @@ final class FakeScoringService: ScoringService {
             throw .invalidRequest(field: FieldPath("responses").index(empty), reason: "must not be empty")
         }
         let method = request.options.method
-        guard info.methods.contains(method) else { throw .unsupportedMethod(method, reason: "the fake model has no head") }
+        guard info.methods.contains(method) else {
+            throw .unsupportedMethod(method, reason: "the fake model has no head")
+        }
         let normalization = request.options.normalization ?? (method == .likelihood ? .mean : Normalization.none)
         let rewards = request.responses.map(Self.reward)
         // A head: every label's output (the reward label first), like a converted reward model.
         let head = method == .classifier && !info.classifierLabels.isEmpty
         return ScoringResult.make(
             rewards: rewards, method: method, normalization: normalization,
-            usage: TokenUsage.make(promptTokens: 10, responseTokens: request.responses.map { $0.split(separator: " ").count },
-                              computedTokens: 10),
+            usage: TokenUsage.make(
+                promptTokens: 10, responseTokens: request.responses.map { $0.split(separator: " ").count },
+                computedTokens: 10),
             timings: Timings.make(queueMs: Self.queueMs, computeMs: Self.computeMs), contextKey: Self.contextKey,
             rewardVectors: head ? rewards.map { r in info.classifierLabels.indices.map { r + Double($0) } } : nil,
             labels: head ? info.classifierLabels : nil)

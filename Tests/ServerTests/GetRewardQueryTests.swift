@@ -11,8 +11,10 @@ struct GetRewardQueryTests {
         "<start_of_turn>user\nAnswer in one short sentence.\n\n\(question)<end_of_turn>\n<start_of_turn>model\n"
     }
     static let prompts = [prompt("What is the capital of France?"), prompt("How many legs does a spider have?")]
-    static let answers = [["Paris is the capital of France.", "The capital is Lyon.", "I like turtles."],
-                          ["A spider has eight legs.", "Spiders have six legs.", ""]]
+    static let answers = [
+        ["Paris is the capital of France.", "The capital is Lyon.", "I like turtles."],
+        ["A spider has eight legs.", "Spiders have six legs.", ""],
+    ]
 
     /// One job per engine batch (`cacheSlots: 2`). With two jobs in one batch (the default 4 slots) llama.cpp
     /// 0.3.36 on this engine moves a reward by up to 0.02 between identical calls (measured on the default
@@ -42,28 +44,40 @@ struct GetRewardQueryTests {
         let rewards = try #require(aloneJSON["rewards"]?.numbers)
         #expect(rewards.count == queries.count && rewards.allSatisfy(\.isFinite))
         #expect(rewards == withJSON["rewards"]?.numbers, "query alone must score exactly what query + prompts scores")
-        #expect(aloneJSON["extra_logs"]?["boundary"]?.numbers == Array(repeating: BoundarySource.header(.gemma).code, count: queries.count))
-        #expect(withJSON["extra_logs"]?["boundary"]?.numbers == Array(repeating: BoundarySource.prompts.code, count: queries.count))
+        #expect(
+            aloneJSON["extra_logs"]?["boundary"]?.numbers
+                == Array(repeating: BoundarySource.header(.gemma).code, count: queries.count))
+        #expect(
+            withJSON["extra_logs"]?["boundary"]?.numbers
+                == Array(repeating: BoundarySource.prompts.code, count: queries.count))
         // The response is what is scored: the grounded answer beats nonsense under the same prompt.
         #expect(rewards[0] > rewards[4], "Paris vs turtles: \(rewards)")
     }
 
     @Test func queryOnlyWithoutAnAssistantHeaderIs400NamingPrompts() async throws {
         let server = try await APIFixture.server()
-        let response = try await server.post("/get_reward", object: [
-            "query": [Self.prompts[0] + "Paris.", "Q: What is the capital of France?\nA: Paris."],
-        ])
-        try expectError(response, "POST", "/get_reward", status: 400, type: "bad_request", field: "query[1]", messageContains: "\"prompts\"")
+        let response = try await server.post(
+            "/get_reward",
+            object: [
+                "query": [Self.prompts[0] + "Paris.", "Q: What is the capital of France?\nA: Paris."]
+            ])
+        try expectError(
+            response, "POST", "/get_reward", status: 400, type: "bad_request", field: "query[1]",
+            messageContains: "\"prompts\"")
         // The same query with its prompt is scored.
-        let fixed = try await server.post("/get_reward", object: [
-            "query": ["Q: What is the capital of France?\nA: Paris."], "prompts": ["Q: What is the capital of France?\nA:"],
-        ])
+        let fixed = try await server.post(
+            "/get_reward",
+            object: [
+                "query": ["Q: What is the capital of France?\nA: Paris."],
+                "prompts": ["Q: What is the capital of France?\nA:"],
+            ])
         #expect(fixed.status == 200, "\(fixed.text)")
     }
 
     @Test func anEmptyAnswerAfterTheHeaderGetsAReward() async throws {
         let server = try await APIFixture.server()
-        let response = try await server.post("/get_reward", object: ["query": [Self.prompts[0], Self.prompts[0] + "Paris."]])
+        let response = try await server.post(
+            "/get_reward", object: ["query": [Self.prompts[0], Self.prompts[0] + "Paris."]])
         #expect(response.status == 200, "\(response.text)")
         let json = try expectConforms(response, "POST", "/get_reward")
         let rewards = try #require(json["rewards"]?.numbers)

@@ -40,7 +40,8 @@ struct LifecycleTests {
     @Test func clientLeavingMidBodyDoesNotDisturbOthers() async throws {
         let t = try TestServer()
         let leaver = try await RawClient.connect(t.port)
-        try await leaver.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "a", count: 5000))
+        try await leaver.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "a", count: 5000))
         #expect(await eventually { t.server.openConnections == 1 })
         leaver.closeNow()
         #expect(await eventually { t.server.openConnections == 0 })

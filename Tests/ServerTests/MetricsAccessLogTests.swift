@@ -7,15 +7,22 @@ import Testing
 @Suite("Structured logs and the access log", .serialized)
 struct MetricsAccessLogTests {
     @Test func logfmtQuotesWhatNeedsQuotingAndKeepsAccessFieldsFirst() {
-        let line = LogLine.render(format: .logfmt, time: "T", level: "info", label: "longrm.access", message: "request",
-                                  fields: ["zeta": "1", "path": "/a b", "method": "POST", "note": "say \"hi\"\nbye", "empty": ""])
-        #expect(line == #"ts=T level=info logger=longrm.access msg=request method=POST path="/a b" empty="" note="say \"hi\"\nbye" zeta=1"#)
+        let line = LogLine.render(
+            format: .logfmt, time: "T", level: "info", label: "longrm.access", message: "request",
+            fields: ["zeta": "1", "path": "/a b", "method": "POST", "note": "say \"hi\"\nbye", "empty": ""])
+        #expect(
+            line
+                == #"ts=T level=info logger=longrm.access msg=request method=POST path="/a b" empty="" note="say \"hi\"\nbye" zeta=1"#
+        )
     }
 
     @Test func jsonLinesParseAndKeepNumbersNumeric() throws {
-        let line = LogLine.render(format: .json, time: "T", level: "info", label: "l", message: "m\t\u{1}",
-                                  fields: ["status": .stringConvertible(200), "ok": .stringConvertible(true), "ms": .stringConvertible(1.5),
-                                           "list": .array(["a", "b"]), "msg": "shadow"])
+        let line = LogLine.render(
+            format: .json, time: "T", level: "info", label: "l", message: "m\t\u{1}",
+            fields: [
+                "status": .stringConvertible(200), "ok": .stringConvertible(true), "ms": .stringConvertible(1.5),
+                "list": .array(["a", "b"]), "msg": "shadow",
+            ])
         let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["msg"] as? String == "m\t\u{1}")
         #expect(object["status"] as? Int == 200)
@@ -35,15 +42,20 @@ struct MetricsAccessLogTests {
         let t = try ObservedServer(format: .json, apiKey: "key-must-not-leak")
         let auth = ["-H", "Authorization: Bearer key-must-not-leak"]
         let body = #"{"prompt":"secret_body_marker","responses":["a","b"]}"#
-        let first = try await curl(auth + ["-s", "-o", "/dev/null", "-w", "%{size_download}", "-H", "X-Request-Id: rid-1", "-d", body,
-                                           "\(t.base)/v1/best-of-n?token=q-must-not-leak"])
+        let first = try await curl(
+            auth + [
+                "-s", "-o", "/dev/null", "-w", "%{size_download}", "-H", "X-Request-Id: rid-1", "-d", body,
+                "\(t.base)/v1/best-of-n?token=q-must-not-leak",
+            ])
         _ = try await curl(["-s", "-o", "/dev/null", "-H", "X-Request-Id: rid-2", "-d", body, "\(t.base)/v1/best-of-n"])
         _ = try await curl(auth + ["-s", "-o", "/dev/null", "-H", "X-Request-Id: rid-3", "\(t.base)/nowhere"])
         try await t.stop()
 
         let lines = t.logLines
         #expect(lines.count == 3)
-        let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let objects = try lines.map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
         #expect(objects.map { $0["request_id"] as? String } == ["rid-1", "rid-2", "rid-3"])
         #expect(objects.map { $0["status"] as? Int } == [200, 401, 404])
         #expect(objects.allSatisfy { $0["msg"] as? String == "request" && $0["logger"] as? String == "longrm.access" })

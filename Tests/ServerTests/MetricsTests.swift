@@ -53,7 +53,8 @@ struct ServerMetricsTests {
     @Test func histogramBucketsAreCumulativeAndEndWithInf() {
         let requests = RequestMetrics(knownRoutes: ["/x"])
         for ms in [0.5, 3.0, 3.0, 700.0] {
-            requests.requestFinished(RequestRecord(method: "GET", path: "/x", status: 200, duration: .microseconds(Int(ms * 1000))))
+            requests.requestFinished(
+                RequestRecord(method: "GET", path: "/x", status: 200, duration: .microseconds(Int(ms * 1000))))
         }
         let endpoint = MetricsEndpoint(requests: requests, service: nil, lifecycle: ServerLifecycle())
         let text = endpoint.render()
@@ -94,11 +95,13 @@ struct ServerMetricsTests {
         let auth = ["-H", "Authorization: Bearer sekrit"]
         let body = #"{"items":[{"prompt":"q","response":"a"}]}"#
         for _ in 0..<3 {
-            let r = try await curl(auth + ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", body, "\(t.base)/v1/score"])
+            let r = try await curl(
+                auth + ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", body, "\(t.base)/v1/score"])
             #expect(r.stdout == "200")
         }
         t.fake.fail(with: .engineFailure("boom"))
-        let failed = try await curl(auth + ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", body, "\(t.base)/v1/score"])
+        let failed = try await curl(
+            auth + ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", body, "\(t.base)/v1/score"])
         #expect(failed.stdout == "500")
         #expect(try await curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(t.base)/v1/models"]).stdout == "401")
         _ = try await curl(["-s", "-o", "/dev/null", "\(t.base)/metrics"])

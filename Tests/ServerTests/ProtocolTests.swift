@@ -24,8 +24,10 @@ struct ProtocolTests {
 
     @Test func curlReusesTheConnectionForTwoURLs() async throws {
         let t = try TestServer()
-        let r = try await curl(["-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n",
-                                "\(t.base)/health", "\(t.base)/echo"])
+        let r = try await curl([
+            "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n",
+            "\(t.base)/health", "\(t.base)/echo",
+        ])
         #expect(r.exitCode == 0, "\(r.stderr)")
         #expect(r.stdout == "200 1\n200 0\n")
         try await t.stop()
@@ -86,14 +88,18 @@ struct ProtocolTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("longrm-body-\(UUID()).bin")
         try Data(body).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let r = try await curl(["-H", "Content-Type: application/octet-stream", "--data-binary", "@\(file.path)",
-                                "\(t.base)/echo"])
+        let r = try await curl([
+            "-H", "Content-Type: application/octet-stream", "--data-binary", "@\(file.path)",
+            "\(t.base)/echo",
+        ])
         #expect(r.exitCode == 0, "\(r.stderr)")
         let summary = try JSONDecoder().decode(EchoSummary.self, from: Data(r.stdout.utf8))
         #expect(summary.length == body.count && summary.checksum == fnv1a(body))
 
-        let chunked = try await curl(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)",
-                                      "\(t.base)/echo"])
+        let chunked = try await curl([
+            "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)",
+            "\(t.base)/echo",
+        ])
         #expect(chunked.exitCode == 0, "\(chunked.stderr)")
         let chunkedSummary = try JSONDecoder().decode(EchoSummary.self, from: Data(chunked.stdout.utf8))
         #expect(chunkedSummary.length == body.count && chunkedSummary.checksum == fnv1a(body))
@@ -104,7 +110,8 @@ struct ProtocolTests {
         let t = try TestServer()
         let client = try await RawClient.connect(t.port)
         let body = Array(repeating: UInt8(ascii: "x"), count: 3000)
-        try await client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n")
+        try await client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n")
         let interim = try await client.readExactly(HTTPResponse.continueInterim.count)
         #expect(interim == HTTPResponse.continueInterim)
         try await client.send(body)

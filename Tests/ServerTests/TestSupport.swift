@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs blocking work (sockets, child processes) on its own thread, so it never blocks the cooperative pool
@@ -88,8 +88,10 @@ final class TestServer: Sendable {
         configure(&config)
         var router = Router()
         router.post("/echo") { request, _ in
-            .json(EchoSummary(method: request.method, target: request.target, length: request.body.count,
-                              checksum: fnv1a(request.body)))
+            .json(
+                EchoSummary(
+                    method: request.method, target: request.target, length: request.body.count,
+                    checksum: fnv1a(request.body)))
         }
         router.get("/echo") { request, _ in
             .json(EchoSummary(method: request.method, target: request.target, length: 0, checksum: fnv1a([])))
@@ -113,7 +115,9 @@ final class TestServer: Sendable {
     /// Waits for `run()` to return, failing after `timeout`.
     func finished(within timeout: Duration) async throws {
         let done = Mutex(false)
-        let waiter = Task { [task] in _ = await task.result; done.withLock { $0 = true } }
+        let waiter = Task { [task] in
+            _ = await task.result; done.withLock { $0 = true }
+        }
         let ok = await eventually(timeout: timeout) { done.withLock { $0 } }
         if !ok { waiter.cancel(); throw TestFailure(description: "server did not stop within \(timeout)") }
         try await task.value
@@ -141,8 +145,9 @@ func curl(_ arguments: [String]) async throws -> CurlResult {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CurlResult(exitCode: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderr, as: UTF8.self))
+        return CurlResult(
+            exitCode: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
 
@@ -177,7 +182,9 @@ final class RawClient: @unchecked Sendable {
         addr.sin_port = UInt16(port).bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else { close(fd); throw TestFailure(description: "connect failed: \(errno)") }
     }
@@ -192,7 +199,9 @@ final class RawClient: @unchecked Sendable {
         try await offPool { [self] in
             var offset = 0
             while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                let n = bytes.withUnsafeBytes {
+                    Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                }
                 guard n > 0 else { throw TestFailure(description: "send failed: \(errno)") }
                 offset += n
             }
@@ -241,7 +250,9 @@ final class RawClient: @unchecked Sendable {
                 return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
             }
             var length = 0
-            if let value = headers.first(where: { $0.0.lowercased() == "content-length" })?.1 { length = Int(value) ?? 0 }
+            if let value = headers.first(where: { $0.0.lowercased() == "content-length" })?.1 {
+                length = Int(value) ?? 0
+            }
             if headOnly || status < 200 || status == 204 || status == 304 { length = 0 }
             while pending.count < length { guard try fill() else { throw TestFailure(description: "EOF in body") } }
             let body = Array(pending[0..<length])

@@ -1,8 +1,9 @@
 import Foundation
 import HTTPParser
-@testable import Server
 import Scoring
 import Testing
+
+@testable import Server
 
 @Suite("Router, auth and helpers")
 struct UnitTests {
@@ -14,7 +15,9 @@ struct UnitTests {
         var router = Router()
         router.get("/a") { _, _ in HTTPResponse(status: 200) }
         router.post("/b") { _, _ in HTTPResponse(status: 201) }
-        guard case .handler(_, true) = router.resolve(method: "HEAD", path: "/a") else { Issue.record("HEAD /a"); return }
+        guard case .handler(_, true) = router.resolve(method: "HEAD", path: "/a") else {
+            Issue.record("HEAD /a"); return
+        }
         guard case .notFound = router.resolve(method: "GET", path: "/c") else { Issue.record("GET /c"); return }
         guard case .methodNotAllowed(let allow) = router.resolve(method: "GET", path: "/b") else {
             Issue.record("GET /b"); return
