@@ -14,7 +14,16 @@ enum LlamaBackend {
     /// Serialises `capturingLog` calls, so each sees only its own lines.
     private static let captureLock = NSLock()
 
-    /// Runs `body` and returns the llama.cpp log lines it produced (other threads' lines may be among them).
+    /// Creates a context while no `capturingLog` call runs: llama.cpp reports each new context's KV caches in its
+    /// log, and a capture must see only its own probe's report (tests load several models at once).
+    static func creatingContext<T>(_ body: () -> T) -> T {
+        captureLock.lock()
+        defer { captureLock.unlock() }
+        return body()
+    }
+
+    /// Runs `body` and returns the llama.cpp log lines it produced. Contexts made elsewhere wait for it
+    /// (`creatingContext`); other lines (a model loading) may be among them.
     static func capturingLog(_ body: () -> Void) -> [String] {
         _ = try? ensureInitialized()
         captureLock.lock()

@@ -28,6 +28,9 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     /// SentencePiece tokenizers of the Llama-2/Mistral kind put a space before every text they tokenize, so text
     /// tokenised in pieces differs from the same text tokenised whole (transformers tokenises the whole render).
     let addsSpacePrefix: Bool
+    /// The text of `startTokens` (`<s>`, `<bos>`, `<|begin_of_text|>`): rendered text that begins with it already
+    /// carries the BOS.
+    let startText: String
     /// Tokens every sequence starts with (BOS or CLS) and, for encoders, ends with (SEP/EOS).
     let startTokens: [Int32]
     let endTokens: [Int32]
@@ -97,6 +100,11 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
             startTokens = addsBOS && bos >= 0 ? [bos] : []
             endTokens = []
         }
+        startText = startTokens.map { token in
+            var piece = [CChar](repeating: 0, count: 64)
+            let n = llama_token_to_piece(vocab, token, &piece, Int32(piece.count), 0, true)
+            return n > 0 ? String(decoding: piece.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        }.joined()
         addsSpacePrefix =
             plain.first.map { token in
                 var piece = [CChar](repeating: 0, count: 16)

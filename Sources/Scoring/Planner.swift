@@ -34,7 +34,7 @@ struct Planner {
                 // An empty answer after a rendered assistant header is scored as ending the turn right there.
                 if text.isEmpty, let end = model.endOfTurnToken { return [end] }
                 // A whole rendered query carries its own BOS text: the prefix adds the one BOS.
-                return prompt.isEmpty ? droppingStart(tokenize([.template(text)])) : tokenize([.template(text)])
+                return prompt.isEmpty ? renderedTokens(text) : tokenize([.template(text)])
             }
             return tokenizeResponse(text)
         }
@@ -197,7 +197,7 @@ struct Planner {
         }
         let head = segments.map(\.text).joined()
         func render(_ text: String) -> [Int32] {
-            model.startTokens + droppingStart(model.tokenize(text, addSpecial: false, parseSpecial: true))
+            model.startTokens + renderedTokens(text)
         }
         let sequences = request.responses.map {
             render(head + PromptLayout.responseText($0, input: request.input, model: model) + layout.tail)
@@ -265,9 +265,18 @@ struct Planner {
     func layoutLevels(_ levels: [[Segment]]) -> TokenizedLevels {
         var out = levels.map { level in level.map { (tokens: tokenize([$0]), kind: $0.kind) } }
         // Rendered text (an OpenRLHF query, a template that writes `<bos>`) may carry the BOS already: one, not two.
-        if let first = out.first?.first, first.kind == .template { out[0][0].tokens = droppingStart(first.tokens) }
+        if let first = levels.first?.first, first.kind == .template { out[0][0].tokens = renderedTokens(first.text) }
         if !out.isEmpty { out[0].insert((tokens: model.startTokens, kind: .scaffold), at: 0) }
         return out
+    }
+
+    /// Tokens of rendered text without the BOS it may begin with (the layout adds the one BOS). The BOS text is cut
+    /// before tokenising: a space-prefixing tokenizer would otherwise read the text after it as a new start.
+    private func renderedTokens(_ text: String) -> [Int32] {
+        if !model.startText.isEmpty, text.hasPrefix(model.startText) {
+            return model.tokenize(String(text.dropFirst(model.startText.count)), addSpecial: false, parseSpecial: true)
+        }
+        return droppingStart(model.tokenize(text, addSpecial: false, parseSpecial: true))
     }
 
     private func droppingStart(_ tokens: [Int32]) -> [Int32] {

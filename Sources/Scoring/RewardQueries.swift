@@ -48,11 +48,15 @@ public enum RewardQueries {
         for (i, query) in queries.enumerated() {
             let whole = Item(input: .raw(""), response: query, source: .none)
             if let prompts, i < prompts.count, !prompts[i].isEmpty, query.utf8.starts(with: prompts[i].utf8) {
-                // The client's own split, for every method; an empty answer leaves the classifier the whole text.
+                // The client's own split, for every method. The classifier scores the whole text's tokens, so it
+                // takes the split only where the tokens stay those of the whole text (a space-prefixing tokenizer
+                // reads the response as a new start), and never for an empty answer.
                 let response = String(decoding: query.utf8.dropFirst(prompts[i].utf8.count), as: UTF8.self)
-                let emptyForClassifier = method == .classifier && response.isEmpty
+                let split = QuerySplit(prompt: prompts[i], response: response, source: .prompts)
+                let wholeForClassifier =
+                    method == .classifier && (response.isEmpty || !sharesPrefix || !splitKeepsTokens(split, query))
                 items.append(
-                    emptyForClassifier ? whole : Item(input: .raw(prompts[i]), response: response, source: .prompts))
+                    wholeForClassifier ? whole : Item(input: .raw(prompts[i]), response: response, source: .prompts))
                 continue
             }
             guard let split = ResponseBoundary.split(query, own: own) else {

@@ -60,7 +60,7 @@ final class Session {
         pooled = model.classifierOutputs > 0 && head == nil
         params.embeddings = pooled || head != nil
         params.pooling_type = pooled ? LLAMA_POOLING_TYPE_RANK : LLAMA_POOLING_TYPE_NONE
-        guard let context = llama_init_from_model(model.pointer, params) else {
+        guard let context = LlamaBackend.creatingContext({ llama_init_from_model(model.pointer, params) }) else {
             throw .engineFailure(
                 "llama.cpp could not create a context of \(params.n_ctx) tokens for \(sequenceCount) sequences")
         }

@@ -20,7 +20,9 @@ import Testing
         #expect(result.rewards[0].isFinite && result.rewards[0] < 0)
         #expect(result.usage.responseTokens[0] == 1)
         // Other inputs still refuse empty responses.
-        await #expect(throws: ScoringError.invalidRequest(field: "responses[0]", reason: "must not be empty")) {
+        await #expect(
+            throws: ScoringError.invalidRequest(field: FieldPath("responses").index(0), reason: "must not be empty")
+        ) {
             _ = try await scorer.score(
                 ScoringRequest(input: .contextPrompt(context: "c", prompt: "p"), responses: [""]))
         }

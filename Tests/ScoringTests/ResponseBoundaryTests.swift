@@ -196,7 +196,7 @@ import Testing
             _ = try items([Self.gemmaPrompt + "4", "Q: 2+2?\nA: 4"], method: .likelihood)
         } throws: { error in
             guard case ScoringError.invalidRequest(let field, let reason) = error else { return false }
-            return field == "query[1]" && reason.contains("\"prompts\"")
+            return field == FieldPath("query").index(1) && reason.contains("\"prompts\"")
         }
         // With prompts the client's split is used, header or not.
         #expect(
@@ -212,7 +212,7 @@ import Testing
         #expect {
             _ = try items(["no header", ""], method: .likelihood)
         } throws: { error in
-            error as? ScoringError == .invalidRequest(field: "query[1]", reason: "must not be empty")
+            error as? ScoringError == .invalidRequest(field: FieldPath("query").index(1), reason: "must not be empty")
         }
     }
 
