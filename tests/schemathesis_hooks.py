@@ -8,6 +8,7 @@ the loaded model, and JSON Schema cannot state them:
 - the method must be one the loaded model supports (the default model has no classifier head);
 - /get_reward's `prompts` must have as many entries as `query`, and with the likelihood method a query needs its
   prompt part: `prompts[i]` as a prefix, or an assistant header (the hook starts each query with Gemma's);
+- `step_rewards` needs the classifier of a model with a step separator (the default model has neither);
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
 - the judge fields (`judge_template`, `judge_mode`, `max_new_tokens`, `return_text`) apply to method judge only;
   the templates a server offers and its `max_new_tokens` cap are its configuration, and a template must fit the
@@ -66,6 +67,8 @@ def _repair_options(body):
             body["max_new_tokens"] = 4  # the cap is configuration; generation stays short
         if body.get("judge_mode") == "generate" and body.get("max_new_tokens") is None:
             body["max_new_tokens"] = 4
+    if body.get("step_rewards"):
+        body["step_rewards"] = None  # needs a classifier with a step separator: the model under test has neither
     timeout = body.get("timeout_ms")
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         body["timeout_ms"] = 600000
