@@ -196,9 +196,12 @@ extension KeyedDecodingContainer where Key == AnyKey {
         let unknown = allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {
             let listed = unknown.joined(separator: "\", \"")
+            // A key may be the empty string, which names no field: the path then stops at the object holding it.
+            let named = unknown.first { !$0.isEmpty }
+            let parent = JSONBody.path(codingPath)
             throw APIError.badRequest(
                 "unknown field \"\(listed)\"; allowed: \(allowed.sorted().joined(separator: ", "))",
-                field: JSONBody.path(codingPath)?.key(unknown[0]) ?? FieldPath(unknown[0]))
+                field: named.map { parent?.key($0) ?? FieldPath($0) } ?? parent)
         }
     }
 }

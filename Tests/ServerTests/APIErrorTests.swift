@@ -83,6 +83,14 @@ struct APIErrorTests {
                 await server.post(path, body), "POST", path, status: 400, type: "bad_request", field: field,
                 messageContains: leaf)
         }
+        // An empty key names no field (schemathesis found `"field": ""`): the error then concerns the object holding it.
+        try expectError(
+            await server.post("/v1/score", #"{"items":[],"":1}"#), "POST", "/v1/score", status: 400,
+            type: "bad_request",
+            field: nil, messageContains: "unknown field")
+        try expectError(
+            await server.post("/v1/score", #"{"items":[{"prompt":"q","response":"a","":2}]}"#), "POST", "/v1/score",
+            status: 400, type: "bad_request", field: "items[0]", messageContains: "unknown field")
         let tolerated = await server.post("/get_reward", #"{"query":[],"labels":[1],"some_future_option":{"a":1}}"#)
         #expect(tolerated.status == 200, "get_reward ignores unknown fields: \(tolerated.text)")
     }
