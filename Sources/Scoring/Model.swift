@@ -100,18 +100,11 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
             startTokens = addsBOS && bos >= 0 ? [bos] : []
             endTokens = []
         }
-        startText = startTokens.map { token in
-            var piece = [CChar](repeating: 0, count: 64)
-            let n = llama_token_to_piece(vocab, token, &piece, Int32(piece.count), 0, true)
-            return n > 0 ? String(decoding: piece.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        }.joined()
-        addsSpacePrefix =
-            plain.first.map { token in
-                var piece = [CChar](repeating: 0, count: 16)
-                let n = llama_token_to_piece(vocab, token, &piece, Int32(piece.count), 0, false)
-                return n > 0 && piece[0] == 0x20
-            } ?? false
-        let separatorTokens = head?.stepSeparator.map { Model.specialTokens($0, vocab: vocab) }
+        startText = startTokens.map { Model.piece($0, vocab: vocab) }.joined()
+        addsSpacePrefix = plain.first.map { Model.piece($0, vocab: vocab).hasPrefix(" ") } ?? false
+        let separatorTokens = head?.stepSeparator.map {
+            Model.tokenize($0, vocab: vocab, addSpecial: false, parseSpecial: true)
+        }
         stepSeparatorToken = separatorTokens?.count == 1 ? separatorTokens?[0] : nil
         loadSeconds = Date().timeIntervalSince(started)
         // Thrown after every property is set, so deinit frees the model.
@@ -126,12 +119,6 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
         }
     }
 
-    private static func specialTokens(_ text: String, vocab: OpaquePointer) -> [Int32] {
-        var tokens = [Int32](repeating: 0, count: 8)
-        let n = llama_tokenize(vocab, text, Int32(text.utf8.count), &tokens, 8, false, true)
-        return Array(tokens.prefix(Int(max(0, n))))
-    }
-
     deinit { llama_model_free(pointer) }
 
     /// Tokens of `text`. `addSpecial` adds the model's BOS (and EOS/SEP where configured); special-token
@@ -142,6 +129,12 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
 
     /// `parseSpecial` only for chat-template markup, never for user text.
     func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+        Model.tokenize(text, vocab: vocab, addSpecial: addSpecial, parseSpecial: parseSpecial)
+    }
+
+    /// Static, so `init` can tokenise before every property is set.
+    private static func tokenize(_ text: String, vocab: OpaquePointer, addSpecial: Bool, parseSpecial: Bool) -> [Int32]
+    {
         if text.isEmpty && !addSpecial { return [] }
         var utf8 = Array(text.utf8)
         let length = Int32(utf8.count)
@@ -169,7 +162,9 @@ public final class Model: @unchecked Sendable {  // safe: the pointers are only 
     }
 
     /// The text of one token (special tokens included).
-    public func piece(_ token: Int32) -> String {
+    public func piece(_ token: Int32) -> String { Model.piece(token, vocab: vocab) }
+
+    private static func piece(_ token: Int32, vocab: OpaquePointer) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         let n = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, true)
         guard n > 0 else { return "" }

@@ -12,15 +12,18 @@ import Testing
         return (env["LONGRM_TEST_MODELS"] ?? cache + "/test-models") + "/" + name
     }
 
-    static func load(_ name: String, sharePrefix: Bool = true) async throws -> Scorer {
+    static func load(_ name: String, sharePrefix: Bool = true, contextSize: Int = 512, rewardLabel: String? = nil)
+        async throws -> Scorer
+    {
         let path = modelPath(name)
         guard FileManager.default.fileExists(atPath: path) else {
             Issue.record("test model missing at \(path): run `make setup` (scripts/setup.sh) first")
             throw ScoringError.modelLoadFailed("missing test model")
         }
         var configuration = EngineConfiguration(
-            contextSize: 512, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
+            contextSize: contextSize, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
         configuration.sharePrefix = sharePrefix
+        configuration.rewardLabel = rewardLabel
         return try await Scorer.load(modelPath: path, configuration: configuration)
     }
 

@@ -9,25 +9,12 @@ import Testing
 /// tests/rm_parity.sh; these tests hold the engine path: the right token, prefix sharing, labels, steps.
 @Suite(.serialized) struct ScoreHeadTests {
     static func load(
-        _ name: String = "tiny-head-cls.gguf", sharePrefix: Bool = true,
-        rewardLabel: String? = nil
+        _ name: String = "tiny-head-cls.gguf", sharePrefix: Bool = true, rewardLabel: String? = nil
     ) async throws -> Scorer {
-        let path = ClassifierTests.modelPath(name)
-        guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("test model missing at \(path): run `make setup` (scripts/setup.sh) first")
-            throw ScoringError.modelLoadFailed("missing test model")
-        }
-        var configuration = EngineConfiguration(
-            contextSize: 1024, threads: 1, parallelSequences: 4, cacheSlots: 2, batchSize: 512)
-        configuration.sharePrefix = sharePrefix
-        configuration.rewardLabel = rewardLabel
-        return try await Scorer.load(modelPath: path, configuration: configuration)
+        try await ClassifierTests.load(name, sharePrefix: sharePrefix, contextSize: 1024, rewardLabel: rewardLabel)
     }
 
-    static let request = ScoringRequest(
-        input: .contextPrompt(
-            context: "the museum east wing holds the maritime collection", prompt: "which wing holds it"),
-        responses: ["the east wing", "the west wing", "nobody knows"], options: ScoringOptions(method: .classifier))
+    static let request = ClassifierTests.request
 
     @Test func headIsReadFromMetadata() async throws {
         let scorer = try await Self.load()
