@@ -3,6 +3,7 @@
 # prefill, and the largest difference from the separate computation, per model.
 # Usage: bench/kv.sh [MODEL[:SIZE,SIZE] ...]   (default: the default model and the 8B-KV-geometry test model)
 #   KV_SIZES=8192,32768  context sizes (tokens) when a model names none;  KV_THREADS=2;  KV_DIFF_SIZE=2048 (0: skip)
+#   KV_SERVER_ARGS="--kv-type q8_0 --flash-attn"  extra serve flags (the layout to measure)
 # Output: a Markdown table on stdout and bench/results/kv-<UTC date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,5 @@ if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
 fi
 (( $# )) || set -- "$MODEL" "$GEOMETRY"
 exec python3 -m bench.lrbench.kv --binary "$BIN" --models "$@" --sizes "${KV_SIZES:-8192,32768}" \
-  --threads "${KV_THREADS:-2}" --diff-size "${KV_DIFF_SIZE:-2048}" --work "${BENCH_WORK:-$LONGRM_CACHE/bench}"
+  --threads "${KV_THREADS:-2}" --diff-size "${KV_DIFF_SIZE:-2048}" \
+  --server-args "${KV_SERVER_ARGS:-}" --work "${BENCH_WORK:-$LONGRM_CACHE/bench}"

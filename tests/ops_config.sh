@@ -46,6 +46,7 @@ expect_invalid "LONGRM_WORKERS=abc names the variable" "for --workers (from LONG
 expect_invalid "missing config file" "cannot read the config file" "$BIN" serve --check-config --config "$WORK/nope.conf"
 printf '{"name": "mine", "kind": "pair", "user": "{context} {question} {response_a}"}' >"$WORK/judge.json"
 expect_invalid "a judge template without a placeholder names it" 'lacks the placeholder {response_b}' "$BIN" serve --check-config --judge-template "$WORK/judge.json"
+expect_invalid "--kv-type q8_0 without --flash-attn" "kv-type q8_0 needs --flash-attn" "$BIN" serve --check-config --kv-type q8_0
 expect_invalid "--judge-new-tokens above --judge-max-new-tokens" "judge-new-tokens" "$BIN" serve --check-config --judge-max-new-tokens 64 --judge-new-tokens 65
 
 echo "== start-up log"

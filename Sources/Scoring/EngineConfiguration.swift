@@ -38,6 +38,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var generationSequences: Int = 4
     /// Which classifier label is the scalar reward: a label name or an index; nil = the first label.
     public var rewardLabel: String? = nil
+    /// Element type of the KV cache; anything but f16 needs flash attention (`KVCacheType`).
+    public var kvType: KVCacheType = .f16
 
     public init(
         contextSize: Int = 0, workers: Int = 1, threads: Int = 2, parallelSequences: Int = 8, cacheSlots: Int = 4,
@@ -88,6 +90,9 @@ public struct EngineConfiguration: Sendable, Equatable {
             batchSize >= 32 && microBatchSize >= 32 && microBatchSize <= batchSize,
             "need 32 ≤ microBatchSize ≤ batchSize")
         try check(maxOutputRows >= 1, "maxOutputRows must be ≥ 1")
+        try check(
+            kvType.isAllowed(flashAttention: flashAttention),
+            "kvType \(kvType.rawValue) needs flashAttention (llama.cpp quantizes V only with flash attention)")
         return self
     }
 }

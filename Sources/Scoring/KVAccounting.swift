@@ -18,6 +18,8 @@ public struct KVAccounting: Sendable, Equatable {
     /// Streams per engine that judge generation leases (`--judge-sequences`), a full window each.
     public var generationStreams: Int = 0
     public var workers: Int
+    /// Element type of K and V (`--kv-type`); the bytes above are measured with it.
+    public var cacheType: KVCacheType = .f16
 
     public var bytesPerStream: Int { bytesPerToken * window + slidingBytesPerStream }
     public var totalBytes: Int { bytesPerStream * (streamsPerWorker + generationStreams) * workers }
@@ -46,6 +48,11 @@ public struct KVAccounting: Sendable, Equatable {
         params.n_seq_max = 1
         params.n_threads = 1
         params.n_threads_batch = 1
+        // The cache type changes the bytes; q8_0 V exists only with flash attention, so the probe uses it too.
+        params.type_k = configuration.kvType.ggmlType
+        params.type_v = configuration.kvType.ggmlType
+        params.flash_attn_type =
+            configuration.flashAttention ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED
         params.kv_unified = false
         params.swa_full = false
         params.no_perf = true
@@ -64,7 +71,7 @@ public struct KVAccounting: Sendable, Equatable {
             bytesPerToken: full.bytesPerCell,
             slidingBytesPerStream: (sliding?.bytesPerCell ?? 0) * slidingCells,
             window: window, streamsPerWorker: configuration.cacheSlots, generationStreams: generationStreams,
-            workers: configuration.workers)
+            workers: configuration.workers, cacheType: configuration.kvType)
     }
 
     /// One "llama_kv_cache: size = 24.00 MiB (  8192 cells,   3 layers,  1/1 seqs), K (f16): …" line.
@@ -80,7 +87,8 @@ public struct KVAccounting: Sendable, Equatable {
                 let cells = Int(line[line.index(after: open)...].split(separator: " ").first ?? ""), cells > 0
             else { return nil }
             self.cells = cells
-            // Two decimals of MiB over 2048 cells: rounded to whole bytes per cell, exact for f16/f32 caches.
+            // Two decimals of MiB over 2048 cells: rounded to whole bytes per cell, exact for f16/f32 caches and
+            // within 3 bytes per cell for q8_0 (34 bytes per 32 values).
             bytesPerCell = Int((mib * 1_048_576 / Double(cells)).rounded())
         }
     }

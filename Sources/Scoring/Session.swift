@@ -53,6 +53,8 @@ final class Session {
         params.n_threads_batch = Int32(configuration.threads)
         params.flash_attn_type =
             configuration.flashAttention ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED
+        params.type_k = configuration.kvType.ggmlType
+        params.type_v = configuration.kvType.ggmlType
         params.kv_unified = false
         params.swa_full = false
         params.no_perf = true

@@ -149,6 +149,7 @@ extension ServeConfiguration {
         c.gpuLayers = try r.int(S.gpuLayers, cli: option(S.gpuLayers), default: c.gpuLayers, range: -1...10_000)
         c.flashAttention = try r.bool(S.flashAttention, cli: given(S.flashAttention), default: c.flashAttention)
         c.repackWeights = try r.bool(S.repack, cli: given(S.repack), default: c.repackWeights)
+        c.kvType = try r.choice(S.kvType, cli: option(S.kvType), default: c.kvType) ?? c.kvType
         c.rewardLabel = try r.optionalString(S.rewardLabel, cli: option(S.rewardLabel))
         c.sharePrefix = !(try r.bool(S.noPrefixSharing, cli: given(S.noPrefixSharing), default: !c.sharePrefix))
         c.generationSequences = try r.int(
@@ -157,6 +158,12 @@ extension ServeConfiguration {
         guard c.microBatchSize <= c.batchSize else {
             throw ConfigError(
                 description: "--ubatch-size (\(c.microBatchSize)) must not exceed --batch-size (\(c.batchSize))")
+        }
+        guard c.kvType.isAllowed(flashAttention: c.flashAttention) else {
+            throw ConfigError(
+                description:
+                    "--kv-type \(c.kvType.rawValue) needs --flash-attn: llama.cpp quantizes the V cache only inside "
+                    + "flash attention (use --kv-type f16 without it)")
         }
         guard c.cacheSlots + c.generationSequences <= 256 else {
             throw ConfigError(description: "--cache-slots + --judge-sequences must be ≤ 256")

@@ -86,6 +86,11 @@ public enum ServeSettings {
         summary:
             "KV cache memory for all workers, in tokens (262144) or bytes (8GiB, 512MiB); sets --cache-slots. Refused at start-up when it cannot hold 2 windows per worker.",
         defaultText: "none (--cache-slots decides)", valueName: "size")
+    public static let kvType = ConfigSetting(
+        flag: "kv-type",
+        summary:
+            "KV cache element type: f16, or q8_0 (about half the memory, needs --flash-attn: llama.cpp quantizes V only there).",
+        defaultText: engine.kvType.rawValue, valueName: "type")
     public static let cacheTokens = ConfigSetting(
         flag: "cache-tokens", summary: "Most prompt tokens kept in the cross-request cache per worker.",
         defaultText: String(engine.cacheTokens))
@@ -137,7 +142,7 @@ public enum ServeSettings {
         config, checkConfig, host, port, apiKey, defaultMethod, timeoutMs, maxQueueRequests, maxQueueTokens,
         maxConnections,
         maxBodyBytes, drainTimeoutMs, logFormat, logLevel, model, contextSize, workers, threads, parallel, cacheSlots,
-        kvBudget,
+        kvBudget, kvType,
         cacheTokens, batchSize, microBatchSize, gpuLayers, flashAttention, repack, noPrefixSharing, rewardLabel,
         judgeTemplate, judgeMaxNewTokens, judgeNewTokens, judgeSequences,
     ]

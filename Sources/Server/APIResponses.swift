@@ -252,8 +252,10 @@ struct ModelsResponseBody: Encodable {
         var contextsPerWorker: Int
         var workers: Int
         var totalBytes: Int
+        var cacheType: String
         enum CodingKeys: String, CodingKey {
             case workers
+            case cacheType = "cache_type"
             case bytesPerToken = "bytes_per_token"
             case bytesPerContext = "bytes_per_context"
             case largestContext = "largest_context"

@@ -155,7 +155,7 @@ public struct ScoringAPI: Sendable {
                     bytesPerToken: info.kv.bytesPerToken, bytesPerContext: info.kv.bytesPerStream,
                     largestContext: info.kv.window,
                     contextsPerWorker: info.kv.streamsPerWorker, workers: info.kv.workers,
-                    totalBytes: info.kv.totalBytes),
+                    totalBytes: info.kv.totalBytes, cacheType: info.kv.cacheType.rawValue),
                 cpuVariant: info.cpuVariant)
         ])
     }

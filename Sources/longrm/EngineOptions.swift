@@ -14,6 +14,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(S.parallel.flag), help: S.parallel.argumentHelp) var parallel: String?
     @Option(name: .customLong(S.cacheSlots.flag), help: S.cacheSlots.argumentHelp) var cacheSlots: String?
     @Option(name: .customLong(S.kvBudget.flag), help: S.kvBudget.argumentHelp) var kvBudget: String?
+    @Option(name: .customLong(S.kvType.flag), help: S.kvType.argumentHelp) var kvType: String?
     @Option(name: .customLong(S.cacheTokens.flag), help: S.cacheTokens.argumentHelp) var cacheTokens: String?
     @Option(name: .customLong(S.batchSize.flag), help: S.batchSize.argumentHelp) var batchSize: String?
     @Option(name: .customLong(S.microBatchSize.flag), help: S.microBatchSize.argumentHelp) var microBatchSize: String?
@@ -34,7 +35,7 @@ struct EngineOptions: ParsableArguments {
             options: [
                 S.model.flag: model, S.contextSize.flag: contextSize, S.workers.flag: workers, S.threads.flag: threads,
                 S.parallel.flag: parallel, S.cacheSlots.flag: cacheSlots, S.kvBudget.flag: kvBudget,
-                S.cacheTokens.flag: cacheTokens,
+                S.kvType.flag: kvType, S.cacheTokens.flag: cacheTokens,
                 S.batchSize.flag: batchSize, S.microBatchSize.flag: microBatchSize, S.gpuLayers.flag: gpuLayers,
                 S.rewardLabel.flag: rewardLabel, S.judgeTemplate.flag: judgeTemplate,
                 S.judgeMaxNewTokens.flag: judgeMaxNewTokens, S.judgeNewTokens.flag: judgeNewTokens,

@@ -99,6 +99,27 @@ struct ConfigResolverTests {
         #expect(try !resolve(env: ["LONGRM_NO_PREFIX_SHARING": "on"]).engine.sharePrefix)
     }
 
+    @Test func kvTypeFollowsThePrecedenceAndQ8NeedsFlashAttention() throws {
+        #expect(try resolve().engine.kvType == .f16)
+        let fromFlag = try resolve(["kv-type": "q8_0"], switches: ["flash-attn"], env: ["LONGRM_KV_TYPE": "f16"])
+        #expect(fromFlag.engine.kvType == .q8_0 && effective(fromFlag, "kv-type")! == ("q8_0", .flag))
+        let fromEnv = try resolve(env: ["LONGRM_KV_TYPE": "Q8_0", "LONGRM_FLASH_ATTN": "on"])
+        #expect(fromEnv.engine.kvType == .q8_0 && effective(fromEnv, "kv-type")! == ("q8_0", .environment))
+        let path = try file("kv.conf", "kv_type = q8_0\nflash-attn = yes\n")
+        let fromFile = try resolve([ServeSettings.config.flag: path], env: ["LONGRM_KV_TYPE": ""])
+        #expect(fromFile.engine.kvType == .q8_0 && effective(fromFile, "kv-type")?.origin == .file)
+        #expect(try resolve(["kv-type": "f16"], env: ["LONGRM_KV_TYPE": "q8_0"]).engine.kvType == .f16)
+        expectInvalid("invalid value 'q4_0' for --kv-type: expected one of f16, q8_0") { () throws(ConfigError) in
+            try resolve(["kv-type": "q4_0"], switches: ["flash-attn"])
+        }
+        // llama.cpp cannot quantize V without flash attention: refused at start-up, whichever source set it.
+        expectInvalid("--kv-type q8_0 needs --flash-attn") { () throws(ConfigError) in try resolve(["kv-type": "q8_0"])
+        }
+        expectInvalid("--kv-type q8_0 needs --flash-attn") { () throws(ConfigError) in
+            try resolve(["kv-type": "q8_0"], env: ["LONGRM_FLASH_ATTN": "off"])
+        }
+    }
+
     @Test func aJSONFileTakesNumbersBooleansAndStrings() throws {
         let path = try file(
             "c.json",

@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import threading
 import time
 
@@ -76,10 +77,12 @@ def best_of_n(port, ctx, n, tag):
             "health_p50_ms": 1000 * lat[len(lat) // 2], "health_max_ms": 1000 * lat[-1], "health_samples": len(lat)}
 
 
-def run_model(binary, model, sizes, n, threads, work, port, diff_size):
+def run_model(binary, model, sizes, n, threads, work, port, diff_size, server_args):
     window = max(sizes) + 1024
-    base = ["--threads", str(threads), "--kv-budget", str(2 * window)]
-    row = {"model": os.path.basename(model), "window": window, "sizes": {}}
+    # No judge-generation streams: they are paid from the budget first (a full window each) and would leave
+    # no room for the 2 contexts this measures.
+    base = ["--threads", str(threads), "--kv-budget", str(2 * window), "--judge-sequences", "0", *server_args]
+    row = {"model": os.path.basename(model), "window": window, "server_args": " ".join(server_args), "sizes": {}}
     server = servers.ours(binary, model, port, window, os.path.join(work, f"kv-{os.path.basename(model)}.log"), threads, base)
     server.start(timeout=1800)
     try:
@@ -112,15 +115,15 @@ def run_model(binary, model, sizes, n, threads, work, port, diff_size):
 
 
 def table(rows, n):
-    out = ["| model | KV bytes/token | KV per context (window) | contexts held | peak RSS | "
+    out = ["| model | server flags | KV bytes/token | KV per context (window) | contexts held | peak RSS | "
            + " | ".join(f"BoN N={n} at {s}" for s in rows[0]["sizes"]) + " | /health max during prefill | max \\|shared − separate\\| |",
-           "|---|---|---|---|---|" + "---|" * len(rows[0]["sizes"]) + "---|---|"]
+           "|---|---|---|---|---|---|" + "---|" * len(rows[0]["sizes"]) + "---|---|"]
     for r in rows:
         kv = r["kv"]
         cells = [f"{r['sizes'][s]['seconds']:.1f} s ({r['sizes'][s]['prompt_tokens']} tok)" for s in r["sizes"]]
         health = max(v["health_max_ms"] for v in r["sizes"].values())
         diff = r.get("diff")
-        out.append(f"| {r['model']} | {kv['bytes_per_token']} | {kv['bytes_per_context'] / 2**20:.0f} MiB ({kv['largest_context']}) | "
+        out.append(f"| {r['model']} | {r.get('server_args') or '(defaults)'} | {kv['bytes_per_token']} | {kv['bytes_per_context'] / 2**20:.0f} MiB ({kv['largest_context']}) | "
                    f"{kv['contexts_per_worker']} | {r['peak_rss_mib']:.0f} MiB | " + " | ".join(cells)
                    + f" | {health:.0f} ms | " + (f"{diff['max_abs']:.3g} at {diff['tokens']} tok" if diff else "not run") + " |")
     return "\n".join(out)
@@ -136,25 +139,29 @@ def main():
     ap.add_argument("--diff-size", type=int, default=2048, help="context tokens of the shared-vs-separate check (0: skip)")
     ap.add_argument("--work", required=True)
     ap.add_argument("--port", type=int, default=18990)
+    ap.add_argument("--server-args", default="", help="extra serve flags, e.g. '--kv-type q8_0 --flash-attn'")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     meta = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(), "cpu": cpu_model(),
-            "cores": os.cpu_count(), "load_at_start": load_note(), "threads": args.threads}
+            "cores": os.cpu_count(), "load_at_start": load_note(), "threads": args.threads,
+            "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                     text=True).stdout.strip()}
     print(f"# bench/kv.sh on {meta['cpu']} ({meta['cores']} cores, load {meta['load_at_start']}), {args.threads} threads", flush=True)
     rows = []
     for spec in args.models:
         path, _, model_sizes = spec.partition(":")
         rows.append(run_model(args.binary, path, [int(s) for s in model_sizes.split(",")] if model_sizes else sizes,
-                              args.n, args.threads, args.work, args.port, args.diff_size))
+                              args.n, args.threads, args.work, args.port, args.diff_size, args.server_args.split()))
         print(table(rows[-1:], args.n), flush=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     path = os.path.join(REPO, "bench", "results", f"kv-{stamp}.json")
+    meta["load_at_end"] = load_note()
     with open(path, "w") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
     for r in rows:
         print(table([r], args.n))
-    print(f"(results: {path})")
+    print(f"(load at end {meta['load_at_end']}; results: {path})")
 
 
 if __name__ == "__main__":
