@@ -99,7 +99,7 @@ import Testing
             let request = ScoringRequest(
                 input: .contextPrompt(context: c.context, prompt: c.question), responses: [c.grounded, c.wrong])
             let a = try await exact.bestOfN(request), b = try await quantized.bestOfN(request)
-            #expect(b.rewards.allSatisfy(\.isFinite))
+            #expect(b.rewards.allSatisfy { $0.isFinite })
             largest = max(largest, zip(a.rewards, b.rewards).map { abs($0 - $1) }.max() ?? 0)
             if a.best == b.best { agreeing += 1 }
         }

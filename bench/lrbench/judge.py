@@ -5,10 +5,13 @@ mode against generation mode, on the same pairs. One run, both servers on loopba
     Ours: POST /v1/pairwise {"method":"judge","judge_mode":"generate"} (both orders in one request; the
     context is computed once; concurrent requests share decode steps). Peer: the same two prompt token
     sequences (our layout rebuilt token by token via llama-server's /tokenize) as two /completion calls,
-    temperature 0, the same n_predict. Generated tokens / wall seconds, at 1 and 8 clients, fresh contexts
-    for every row (no cross-row cache hits), plus how many generated texts are identical between the two.
-(b) Probability vs generation: the same pairs through ours in probability mode and generation mode: time,
-    and whether they prefer the same response.
+    temperature 0, the same n_predict. One set of pairs, one context each: a cold pass (1 client; every
+    context computed once, so prefill-bound), then warm passes at 1 and 8 clients (contexts cached on both
+    servers: ours caches 2 x pairs + 1 streams and has 8 generation sequences, the peer 8 slots and
+    --swa-full), which measure generation. --contexts C lets the pairs share C contexts (the RLHF case: many
+    pairs on one long document), which keeps the cold pass affordable at 8K. Generated tokens / wall seconds, plus how many generated texts are identical between the two.
+(b) Probability vs generation: the same pairs through ours in probability mode and generation mode, both
+    warm: time, and whether they prefer the same response.
 """
 import argparse
 import json
@@ -64,6 +67,7 @@ def main():
     ap.add_argument("--context", type=int, default=2048)
     ap.add_argument("--pairs", type=int, default=8)
     ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--contexts", type=int, default=0, help="distinct contexts the pairs share (0: one per pair)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-peer", action="store_true",
                     help="ours only (no llama-server: contexts sized by a words x 1.3 estimate, no peer rows)")
@@ -74,24 +78,26 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     window = args.context + 1024
     our_port, peer_port = 18431, 18432
+    # Both servers keep every pair's context: ours caches each pair's context and question levels (2 streams a
+    # pair) and has 8 generation sequences; the peer has 8 slots and, with --swa-full, can reuse a slot's prompt
+    # (Gemma 3's sliding-window cache otherwise makes llama-server recompute every prompt from the start).
+    # So the warm passes below measure generation (and the responses' few tokens), not prefill.
     mine = ours(args.binary, args.model, our_port, window, os.path.join(args.work, "judge-ours.log"), threads=args.threads,
-                extra=("--judge-max-new-tokens", str(max(2048, args.new_tokens))))
+                extra=("--judge-max-new-tokens", str(max(2048, args.new_tokens)), "--cache-slots",
+                       str(min(64, 2 * args.pairs + 1)), "--judge-sequences", "8"))
     other = None if args.no_peer else peer(args.tools, args.model, peer_port, window, os.path.join(args.work, "judge-peer.log"),
-                                           threads=args.threads)
-    rows, agreement = [], {}
+                                           threads=args.threads, extra=("--swa-full",))
+    rows, agreement, texts = [], {}, {}
     try:
         mine.start()
         if other is not None:
             other.start()
         t = Tokenizer(peer_port) if other is not None else (lambda text: [0] * int(len(text.split()) * 1.3))
-
-        def pairs_for(seed):
-            out = []
-            for k in range(args.pairs):
-                ctx = make_context(t, args.context, seed * 1000 + k)
-                q, good, bad = pair(ctx, k)
-                out.append((ctx.text, q, good, bad))
-            return out
+        pairs, contexts = [], [make_context(t, args.context, 1000 + c) for c in range(args.contexts or args.pairs)]
+        for k in range(args.pairs):
+            ctx = contexts[k % len(contexts)]
+            q, good, bad = pair(ctx, k // len(contexts))
+            pairs.append((ctx.text, q, good, bad))
 
         def ours_job(p, mode):
             body = {"context": p[0], "prompt": p[1], "responses": [p[2], p[3]], "method": "judge",
@@ -108,74 +114,88 @@ def main():
                 for prompt in prompts:
                     r, _ = c.post("/completion", {"prompt": prompt, "n_predict": args.new_tokens, "temperature": 0,
                                                   "top_k": 1, "cache_prompt": True})
-                    out.append((r["content"], r["tokens_predicted"]))
+                    tm = r.get("timings", {})
+                    out.append((r["content"], r["tokens_predicted"], tm.get("predicted_ms", 0), tm.get("prompt_n", 0)))
                 return out
             return run
 
-        seed = 1
-        for clients in (1, 8):
-            for name in ("longrm",) if other is None else ("longrm", "llama-server"):
-                seed += 1
-                pairs = pairs_for(seed)
-                jobs = [ours_job(p, "generate") for p in pairs] if name == "longrm" else [peer_job(p) for p in pairs]
-                load = load_note()
-                results, wall = run_clients(our_port if name == "longrm" else peer_port, jobs, clients)
-                if name == "longrm":
-                    generated = sum(v.get("generated_tokens", 0) for r in results for v in r["judge"]["verdicts"])
-                    texts = [v.get("text", "") for r in results for v in r["judge"]["verdicts"]]
-                else:
-                    generated = sum(n for r in results for _, n in r)
-                    texts = [text for r in results for text, _ in r]
-                rows.append({"workload": f"generate {args.pairs} pairs x 2 orders, {args.context}-token contexts, n_predict {args.new_tokens}",
-                             "server": name, "clients": clients, "wall_s": round(wall, 2), "generated_tokens": generated,
-                             "generated_tok_s": round(generated / wall, 1), "requests_per_s": round(len(pairs) / wall, 3),
-                             "load": load, "texts": texts, "seed": seed})
-        if other is not None:
-            # Same prompts on both servers: rerun the 1-client peer seed on ours to compare texts one to one.
-            same = pairs_for(rows[1]["seed"])
-            ours_again, _ = run_clients(our_port, [ours_job(p, "generate") for p in same], 1)
-            ours_texts = [v.get("text", "") for r in ours_again for v in r["judge"]["verdicts"]]
-            agreement["identical_texts"] = sum(a == b for a, b in zip(ours_texts, rows[1]["texts"]))
-            agreement["texts"] = len(ours_texts)
+        def measure(name, phase, clients):
+            jobs = [ours_job(p, "generate") for p in pairs] if name == "longrm" else [peer_job(p) for p in pairs]
+            load = load_note()
+            results, wall = run_clients(our_port if name == "longrm" else peer_port, jobs, clients)
+            row = {"workload": f"generate {args.pairs} pairs x 2 orders, {args.contexts or args.pairs} contexts of "
+                               f"{args.context} tokens, n_predict {args.new_tokens}",
+                   "server": name, "phase": phase, "clients": clients, "wall_s": round(wall, 2), "load": load}
+            if name == "longrm":
+                verdicts = [v for r in results for v in r["judge"]["verdicts"]]
+                row["generated_tokens"] = sum(v.get("generated_tokens", 0) for v in verdicts)
+                row["prompt_tokens_computed"] = sum(r["usage"].get("computed_tokens", 0) for r in results)
+                texts[(name, phase, clients)] = [v.get("text", "") for v in verdicts]
+                row["verdicts"] = [v.get("verdict") for v in verdicts]
+            else:
+                outs = [o for r in results for o in r]
+                row["generated_tokens"] = sum(o[1] for o in outs)
+                row["prompt_tokens_computed"] = sum(o[3] for o in outs)
+                # llama-server's own decode time summed over requests (concurrent requests overlap).
+                row["peer_decode_ms_sum"] = round(sum(o[2] for o in outs), 1)
+                texts[(name, phase, clients)] = [o[0] for o in outs]
+            row["generated_tok_s"] = round(row["generated_tokens"] / wall, 2)
+            row["pairs_per_s"] = round(len(pairs) / wall, 4)
+            rows.append(row)
+            print(f"  {name} {phase} {clients} client(s): {wall:.1f} s, {row['generated_tokens']} generated, "
+                  f"{row['prompt_tokens_computed']} prompt tokens computed, load {load}", flush=True)
 
-        # (b) probability vs generation on the same (fresh) pairs, 1 client.
-        seed += 1
-        fresh = pairs_for(seed)
-        prob, prob_wall = run_clients(our_port, [ours_job(p, "probability") for p in fresh], 1)
-        seed += 1
-        fresh2 = pairs_for(seed)  # new contexts: no cache hit from the probability run
-        gen, gen_wall = run_clients(our_port, [ours_job(p, "generate") for p in fresh2], 1)
-        # Agreement needs the same pairs: run generation on `fresh` too (now cached, so not timed).
-        gen_same, _ = run_clients(our_port, [ours_job(p, "generate") for p in fresh], 1)
-        agree = sum(a["preferred"] == b["preferred"] and (a["consistent"] and b["consistent"]) for a, b in zip(prob, gen_same))
-        both_consistent = sum(bool(a["consistent"]) and bool(b["consistent"]) for a, b in zip(prob, gen_same))
-        readable = sum(v["verdict"] is not None for r in gen_same for v in r["judge"]["verdicts"])
-        correct = {"probability": sum(r["preferred"] == 0 and r["consistent"] for r in prob),
-                   "generate": sum(r["preferred"] == 0 and r["consistent"] for r in gen_same)}
-        agreement.update({"pairs": len(fresh), "probability_wall_s": round(prob_wall, 2), "generate_wall_s": round(gen_wall, 2),
-                          "both_consistent": both_consistent, "agree_when_both_consistent": agree,
-                          "readable_generated_verdicts": readable, "correct": correct})
+        names = ["longrm"] if other is None else ["longrm", "llama-server"]
+        # Cold: every context computed once (prefill-bound). Then warm passes, the order alternating.
+        for name in names:
+            measure(name, "cold", 1)
+        for clients, order in ((1, names), (8, names[::-1])):
+            for name in order:
+                measure(name, "warm", clients)
+        if other is not None:
+            a, b = texts[("longrm", "warm", 1)], texts[("llama-server", "warm", 1)]
+            agreement["identical_texts"] = sum(x == y for x, y in zip(a, b))
+            # Ours stops at the verdict ([[A]]), the peer only at n_predict or the end of text.
+            agreement["ours_prefix_of_peer"] = sum(bool(x) and y.startswith(x) for x, y in zip(a, b))
+            agreement["texts"] = len(a)
+        # Probability mode on the same pairs, contexts cached like the warm generation pass.
+        prob, prob_wall = run_clients(our_port, [ours_job(p, "probability") for p in pairs], 1)
+        gen, gen_wall = run_clients(our_port, [ours_job(p, "generate") for p in pairs], 1)
+        agree = sum(a["preferred"] == b["preferred"] and (a["consistent"] and b["consistent"]) for a, b in zip(prob, gen))
+        both_consistent = sum(bool(a["consistent"]) and bool(b["consistent"]) for a, b in zip(prob, gen))
+        readable = sum(v["verdict"] is not None for r in gen for v in r["judge"]["verdicts"])
+        correct = {"probability": sum(r["preferred"] == 0 and bool(r["consistent"]) for r in prob),
+                   "generate": sum(r["preferred"] == 0 and bool(r["consistent"]) for r in gen)}
+        agreement.update({"pairs": len(pairs), "probability_wall_s": round(prob_wall, 2), "generate_wall_s": round(gen_wall, 2),
+                          "load": load_note(), "both_consistent": both_consistent, "agree_when_both_consistent": agree,
+                          "readable_generated_verdicts": readable, "correct": correct,
+                          "same_preference": sum(a["preferred"] == b["preferred"] for a, b in zip(prob, gen))})
     finally:
         mine.stop()
         if other is not None:
             other.stop()
-    for r in rows:
-        r.pop("texts", None)
+    for (name, phase, clients), ts in texts.items():
+        next(r for r in rows if (r["server"], r["phase"], r["clients"]) == (name, phase, clients))["texts"] = ts[:4]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    report = {"cpu": cpu, "threads": args.threads, "load_at_end": load_note(), "model": os.path.basename(args.model), "rows": rows, "agreement": agreement}
+    report = {"cpu": cpu, "threads": args.threads, "context": args.context, "pairs": args.pairs, "contexts": args.contexts or args.pairs, "new_tokens": args.new_tokens, "load_at_end": load_note(), "model": os.path.basename(args.model), "rows": rows, "agreement": agreement}
     stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
     out = os.path.join(repo, "bench/results", f"judge-{stamp}.json")
     with open(out, "w") as f:
         json.dump(report, f, indent=1)
     print(f"CPU: {cpu}; {args.threads} threads per server; model {report['model']}")
-    print("| workload | server | clients | wall s | generated tokens | generated tok/s | load |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"{args.pairs} pairs x 2 orders on {args.contexts or args.pairs} contexts of {args.context} tokens, "
+          f"n_predict {args.new_tokens}")
+    print("| server | phase | clients | wall s | generated tokens | generated tok/s | prompt tokens computed | load |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['workload']} | {r['server']} | {r['clients']} | {r['wall_s']} | {r['generated_tokens']} | {r['generated_tok_s']} | {r['load']} |")
+        print(f"| {r['server']} | {r['phase']} | {r['clients']} | {r['wall_s']} | {r['generated_tokens']} | {r['generated_tok_s']} | "
+              f"{r['prompt_tokens_computed']} | {r['load']} |")
     a = agreement
     if "texts" in a:
-        print(f"\nidentical generated texts, ours vs llama-server (same prompts): {a['identical_texts']}/{a['texts']}")
-    print(f"probability mode {a['probability_wall_s']} s vs generation {a['generate_wall_s']} s for {a['pairs']} pairs; "
+        print(f"\nidentical generated texts, ours vs llama-server (same prompts): {a['identical_texts']}/{a['texts']}; "
+              f"ours a prefix of the peer's: {a['ours_prefix_of_peer']}/{a['texts']}")
+    print(f"probability mode {a['probability_wall_s']} s vs generation {a['generate_wall_s']} s for {a['pairs']} pairs "
+          f"(contexts cached, load {a['load']}); same preference {a['same_preference']}/{a['pairs']}; "
           f"both consistent {a['both_consistent']}, agree {a['agree_when_both_consistent']}; "
           f"readable generated verdicts {a['readable_generated_verdicts']}/{2 * a['pairs']}; correct {a['correct']}")
     print(f"wrote {out}")
