@@ -104,7 +104,7 @@ import Testing
             if a.best == b.best { agreeing += 1 }
         }
         print("q8_0 KV against f16 KV: max |Δreward| \(largest), same best \(agreeing)/\(cases.count)")
-        // Measured 2026-11-30: see docs/PERFORMANCE.md (q8_0 KV); the bound leaves room for other CPUs' kernels.
+        // Measured 0.019 here (2026-11-30, AMD EPYC, docs/PERFORMANCE.md); the bound leaves room for other CPUs' kernels.
         #expect(largest < 0.05)
         #expect(agreeing == cases.count)
     }

@@ -169,6 +169,7 @@ struct APITests {
         #expect(loaded.name == "static" || loaded.available.contains(loaded.name))
         // KV accounting measured on the model: Gemma 3 270M keeps 3 full-attention layers of 1 × 256-dim f16 K and V.
         #expect(model["kv"]?["bytes_per_token"]?.int == 3072)
+        #expect(model["kv"]?["cache_type"]?.string == "f16")
         #expect(model["kv"]?["largest_context"]?.int == 2048)
         #expect((model["kv"]?["contexts_per_worker"]?.int ?? 0) >= 2)
     }
