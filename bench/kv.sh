@@ -4,6 +4,7 @@
 # Usage: bench/kv.sh [MODEL[:SIZE,SIZE] ...]   (default: the default model and the 8B-KV-geometry test model)
 #   KV_SIZES=8192,32768  context sizes (tokens) when a model names none;  KV_THREADS=2;  KV_DIFF_SIZE=2048 (0: skip)
 #   KV_SERVER_ARGS="--kv-type q8_0 --flash-attn"  extra serve flags (the layout to measure)
+#   KV_REQUEST_TIMEOUT=1500  seconds one Best-of-N may take; then it is recorded as unfinished (/health and RSS kept)
 # Output: a Markdown table on stdout and bench/results/kv-<UTC date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,4 @@ fi
 (( $# )) || set -- "$MODEL" "$GEOMETRY"
 exec python3 -m bench.lrbench.kv --binary "$BIN" --models "$@" --sizes "${KV_SIZES:-8192,32768}" \
   --threads "${KV_THREADS:-2}" --diff-size "${KV_DIFF_SIZE:-2048}" \
-  --server-args "${KV_SERVER_ARGS:-}" --work "${BENCH_WORK:-$LONGRM_CACHE/bench}"
+  --server-args "${KV_SERVER_ARGS:-}" ${KV_REQUEST_TIMEOUT:+--request-timeout "$KV_REQUEST_TIMEOUT"} --work "${BENCH_WORK:-$LONGRM_CACHE/bench}"

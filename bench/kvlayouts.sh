@@ -3,6 +3,7 @@
 # llama.cpp's unified KV with candidates as extra sequence ids, q8_0 K and V, against each candidate computed alone.
 # Usage: bench/kvlayouts.sh [MODEL ...]   (default: the default model and the 8B-KV-geometry test model)
 #   KVL_CONTEXT=2048 context tokens;  KVL_N=8 candidates;  KVL_LEN=64 tokens each;  KVL_ROUNDS=3;  KVL_THREADS=2
+#   KVL_REFERENCE_N=0 candidates the reference computes alone (0: all N; each costs a whole prefill)
 # Output: a Markdown table on stdout and bench/results/kvlayouts-<UTC date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +23,5 @@ fi
 export LLAMA_MODULES="$LLAMA_PREFIX/lib"
 (( $# )) || set -- "$MODEL" "$GEOMETRY"
 exec python3 -m bench.lrbench.kvlayouts --binary "$BIN" --models "$@" --context "${KVL_CONTEXT:-2048}" --n "${KVL_N:-8}" \
-  --len "${KVL_LEN:-64}" --rounds "${KVL_ROUNDS:-3}" --threads "${KVL_THREADS:-2}"
+  --len "${KVL_LEN:-64}" --rounds "${KVL_ROUNDS:-3}" --threads "${KVL_THREADS:-2}" \
+  --reference-n "${KVL_REFERENCE_N:-0}"

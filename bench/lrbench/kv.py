@@ -65,19 +65,30 @@ class CharTokenizer:
         return [0] * int(len(text) / self.chars_per_token)
 
 
-def best_of_n(port, ctx, n, tag):
+def best_of_n(port, ctx, n, tag, timeout=None, pid=None):
+    """One cold Best-of-N with /health probed during it. A request still running after `timeout` seconds is
+    recorded as unfinished (with the /health latencies and peak RSS so far) instead of failing the run."""
     question, responses = inputs.candidates(ctx, 0, n)
     probe = HealthProbe(port)
     probe.start()
-    body, seconds = Client(port).post("/v1/best-of-n", {"context": ctx.text, "prompt": question, "responses": responses})
+    started = time.perf_counter()
+    row = {"tag": tag}
+    try:
+        body, seconds = Client(port, timeout=timeout or 3600).post(
+            "/v1/best-of-n", {"context": ctx.text, "prompt": question, "responses": responses})
+        row.update({"seconds": seconds, "prompt_tokens": body["usage"]["prompt_tokens"], "rewards": body["rewards"]})
+    except (TimeoutError, OSError) as e:  # socket.timeout is a TimeoutError
+        row.update({"unfinished_after_s": time.perf_counter() - started, "error": str(e)})
     probe.stop.set()
     probe.join()
     lat = sorted(probe.latencies) or [0.0]
-    return {"tag": tag, "seconds": seconds, "prompt_tokens": body["usage"]["prompt_tokens"], "rewards": body["rewards"],
-            "health_p50_ms": 1000 * lat[len(lat) // 2], "health_max_ms": 1000 * lat[-1], "health_samples": len(lat)}
+    row.update({"health_p50_ms": 1000 * lat[len(lat) // 2], "health_max_ms": 1000 * lat[-1], "health_samples": len(lat)})
+    if pid:
+        row["peak_rss_mib_so_far"] = vm_hwm_kib(pid) / 1024
+    return row
 
 
-def run_model(binary, model, sizes, n, threads, work, port, diff_size, server_args):
+def run_model(binary, model, sizes, n, threads, work, port, diff_size, server_args, timeout=None):
     window = max(sizes) + 1024
     # No judge-generation streams: they are paid from the budget first (a full window each) and would leave
     # no room for the 2 contexts this measures.
@@ -92,12 +103,20 @@ def run_model(binary, model, sizes, n, threads, work, port, diff_size, server_ar
         tok = CharTokenizer(port)
         for size in sizes:
             ctx = inputs.make_context(tok, size, f"kv-{size}")
-            row["sizes"][size] = best_of_n(port, ctx, n, f"shared-{size}")
-            print(f"  {row['model']} {size}: {row['sizes'][size]['seconds']:.1f} s, "
-                  f"health max {row['sizes'][size]['health_max_ms']:.0f} ms", flush=True)
-        if diff_size:
+            ctx_load = load_note()
+            row["sizes"][size] = best_of_n(port, ctx, n, f"shared-{size}", timeout, server.proc.pid)
+            row["sizes"][size]["load"] = f"{ctx_load} → {load_note()}"
+            r = row["sizes"][size]
+            print(f"  {row['model']} {size}: " + (f"{r['seconds']:.1f} s" if "seconds" in r else
+                  f"unfinished after {r['unfinished_after_s']:.0f} s") +
+                  f", health max {r['health_max_ms']:.0f} ms, load {r['load']}", flush=True)
+            if "seconds" not in r:
+                break  # the server is still busy with it: later sizes would only queue behind it
+        if diff_size and all("seconds" in v for v in row["sizes"].values()):
             ctx = inputs.make_context(tok, diff_size, f"kv-diff-{diff_size}")
             shared = best_of_n(port, ctx, n, "shared-diff")
+        else:
+            diff_size = 0
         row["peak_rss_mib"] = vm_hwm_kib(server.proc.pid) / 1024
     finally:
         server.stop()
@@ -120,7 +139,9 @@ def table(rows, n):
            "|---|---|---|---|---|---|" + "---|" * len(rows[0]["sizes"]) + "---|---|"]
     for r in rows:
         kv = r["kv"]
-        cells = [f"{r['sizes'][s]['seconds']:.1f} s ({r['sizes'][s]['prompt_tokens']} tok)" for s in r["sizes"]]
+        cells = [f"{v['seconds']:.1f} s ({v['prompt_tokens']} tok, load {v.get('load', '?')})" if "seconds" in v
+                 else f"unfinished after {v['unfinished_after_s']:.0f} s (load {v.get('load', '?')})" for v in r["sizes"].values()]
+        cells += ["not run"] * (len(rows[0]["sizes"]) - len(cells))
         health = max(v["health_max_ms"] for v in r["sizes"].values())
         diff = r.get("diff")
         out.append(f"| {r['model']} | {r.get('server_args') or '(defaults)'} | {kv['bytes_per_token']} | {kv['bytes_per_context'] / 2**20:.0f} MiB ({kv['largest_context']}) | "
@@ -139,6 +160,8 @@ def main():
     ap.add_argument("--diff-size", type=int, default=2048, help="context tokens of the shared-vs-separate check (0: skip)")
     ap.add_argument("--work", required=True)
     ap.add_argument("--port", type=int, default=18990)
+    ap.add_argument("--request-timeout", type=float, default=None,
+                    help="seconds a Best-of-N may take before it is recorded as unfinished")
     ap.add_argument("--server-args", default="", help="extra serve flags, e.g. '--kv-type q8_0 --flash-attn'")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -152,7 +175,8 @@ def main():
     for spec in args.models:
         path, _, model_sizes = spec.partition(":")
         rows.append(run_model(args.binary, path, [int(s) for s in model_sizes.split(",")] if model_sizes else sizes,
-                              args.n, args.threads, args.work, args.port, args.diff_size, args.server_args.split()))
+                              args.n, args.threads, args.work, args.port, args.diff_size, args.server_args.split(),
+                              args.request_timeout))
         print(table(rows[-1:], args.n), flush=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     path = os.path.join(REPO, "bench", "results", f"kv-{stamp}.json")
