@@ -99,6 +99,8 @@ int main(int argc, char **argv) {
     struct llama_context_params cp = llama_context_default_params();
     int cells = unified ? n_ctx_tokens + n * len : n_ctx_tokens + len;
     cp.n_ctx = (uint32_t)((cells + 255) / 256 * 256);
+    // KVL_CELLS: allocate a larger cache, like a server whose window is longer than this request.
+    if (getenv("KVL_CELLS") && atoi(getenv("KVL_CELLS")) > (int)cp.n_ctx) cp.n_ctx = (uint32_t)atoi(getenv("KVL_CELLS"));
     cp.n_batch = 2048; cp.n_ubatch = 512;
     cp.n_seq_max = unified ? (uint32_t)(n + 1) : 1;
     cp.kv_unified = unified;

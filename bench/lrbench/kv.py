@@ -110,8 +110,8 @@ def run_model(binary, model, sizes, n, threads, work, port, diff_size, server_ar
             print(f"  {row['model']} {size}: " + (f"{r['seconds']:.1f} s" if "seconds" in r else
                   f"unfinished after {r['unfinished_after_s']:.0f} s") +
                   f", health max {r['health_max_ms']:.0f} ms, load {r['load']}", flush=True)
-            if "seconds" not in r:
-                break  # the server is still busy with it: later sizes would only queue behind it
+            # An unfinished request's client has gone: the server cancels it at its next check, so the next
+            # size only waits for that.
         if diff_size and all("seconds" in v for v in row["sizes"].values()):
             ctx = inputs.make_context(tok, diff_size, f"kv-diff-{diff_size}")
             shared = best_of_n(port, ctx, n, "shared-diff")
