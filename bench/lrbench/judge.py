@@ -14,6 +14,8 @@ mode against generation mode, on the same pairs. One run, both servers on loopba
     warm: time, and whether they prefer the same response.
 """
 import argparse
+import signal
+import sys
 import json
 import os
 import platform
@@ -59,6 +61,8 @@ def judge_tokens(t, system, context, question, first, second):
 
 
 def main():
+    # `timeout` and kill send SIGTERM: turn it into SystemExit so the `finally` blocks stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--model", required=True)

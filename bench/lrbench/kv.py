@@ -7,6 +7,8 @@ its own copy of the context) at the smallest size. The server holds 2 contexts (
 Context sizes are in tokens of the model's own tokenizer, calibrated from a first request's usage.
 """
 import argparse
+import signal
+import sys
 import datetime
 import json
 import os
@@ -151,6 +153,8 @@ def table(rows, n):
 
 
 def main():
+    # `timeout` and kill send SIGTERM: turn it into SystemExit so the `finally` blocks stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--models", nargs="+", required=True)
