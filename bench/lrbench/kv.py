@@ -79,7 +79,7 @@ def best_of_n(port, ctx, n, tag, timeout=None, pid=None):
         body, seconds = Client(port, timeout=timeout or 3600).post(
             "/v1/best-of-n", {"context": ctx.text, "prompt": question, "responses": responses})
         row.update({"seconds": seconds, "prompt_tokens": body["usage"]["prompt_tokens"], "rewards": body["rewards"]})
-    except (TimeoutError, OSError) as e:  # socket.timeout is a TimeoutError
+    except (TimeoutError, OSError, RuntimeError) as e:  # socket.timeout is a TimeoutError; RuntimeError: not 200
         row.update({"unfinished_after_s": time.perf_counter() - started, "error": str(e)})
     probe.stop.set()
     probe.join()
@@ -94,7 +94,9 @@ def run_model(binary, model, sizes, n, threads, work, port, diff_size, server_ar
     window = max(sizes) + 1024
     # No judge-generation streams: they are paid from the budget first (a full window each) and would leave
     # no room for the 2 contexts this measures.
-    base = ["--threads", str(threads), "--kv-budget", str(2 * window), "--judge-sequences", "0", *server_args]
+    # --timeout-ms: the server's own deadline (default 600 s) must not end a long prefill before --request-timeout.
+    base = ["--threads", str(threads), "--kv-budget", str(2 * window), "--judge-sequences", "0",
+            "--timeout-ms", str(int(1000 * (timeout or 3600)) + 60_000), *server_args]
     row = {"model": os.path.basename(model), "window": window, "server_args": " ".join(server_args), "sizes": {}}
     server = servers.ours(binary, model, port, window, os.path.join(work, f"kv-{os.path.basename(model)}.log"), threads, base)
     server.start(timeout=1800)
