@@ -30,6 +30,9 @@ public struct ScoringAPI: Sendable {
             post("/v1/best-of-n") { try await $0.bestOfN($1, $2) },
             post("/v1/score") { try await $0.score($1, $2) },
             post("/get_reward") { try await $0.getReward($1, $2) },
+            post("/v1/contexts") { try await $0.pinContext($1, $2) },
+            Endpoint("GET", "/v1/contexts") { _, _ in .json(status: 200, pinnedContexts()) },
+            Endpoint("DELETE", Self.contextPath) { request, _ in unpinContext(request) },
             Endpoint("GET", "/v1/models") { _, _ in .json(status: 200, models()) },
             Endpoint("GET", "/ready", isProbe: true, watchesPeer: false) { _, _ in ready() },
         ]
@@ -267,7 +270,7 @@ public struct ScoringAPI: Sendable {
     }
 
     /// Engine time for clients (`Server-Timing`) and the context key for load balancers that route by it.
-    private func headers(_ t: TimingsBody, contextKey: String? = nil) -> HTTPHeaders {
+    func headers(_ t: TimingsBody, contextKey: String? = nil) -> HTTPHeaders {
         let (name, value) = ServerTiming.header(queueMs: t.queueMs, computeMs: t.computeMs)
         var headers = HTTPHeaders([(name, value)])
         if let contextKey { headers.add(name: "X-Context-Key", value: contextKey) }
@@ -275,7 +278,7 @@ public struct ScoringAPI: Sendable {
     }
 
     /// Every failure becomes an `APIError`, rendered once; nothing escapes as a crash.
-    private func respond(_ body: () async throws -> HTTPResponse) async -> HTTPResponse {
+    func respond(_ body: () async throws -> HTTPResponse) async -> HTTPResponse {
         do {
             return try await body()
         } catch let error as APIError {
