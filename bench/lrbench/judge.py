@@ -150,12 +150,13 @@ def main():
                   f"{row['prompt_tokens_computed']} prompt tokens computed, load {load}", flush=True)
 
         names = ["longrm"] if other is None else ["longrm", "llama-server"]
-        # Cold: every context computed once (prefill-bound). Then warm passes, the order alternating.
+        # Cold: every context computed once (prefill-bound). Then the warm passes: 1 client, the probability /
+        # generation comparison, and 8 clients last (the peer's slots may not all hold the context yet, so its
+        # 8-client pass can be long; everything before it is written even if the run is stopped there).
         for name in names:
             measure(name, "cold", 1)
-        for clients, order in ((1, names), (8, names[::-1])):
-            for name in order:
-                measure(name, "warm", clients)
+        for name in names:
+            measure(name, "warm", 1)
         if other is not None:
             a, b = texts[("longrm", "warm", 1)], texts[("llama-server", "warm", 1)]
             agreement["identical_texts"] = sum(x == y for x, y in zip(a, b))
@@ -174,10 +175,16 @@ def main():
                           "load": load_note(), "both_consistent": both_consistent, "agree_when_both_consistent": agree,
                           "readable_generated_verdicts": readable, "correct": correct,
                           "same_preference": sum(a["preferred"] == b["preferred"] for a, b in zip(prob, gen))})
+        for name in names:
+            measure(name, "warm", 8)
     finally:
         mine.stop()
         if other is not None:
             other.stop()
+        write_report(args, repo, rows, texts, agreement)
+
+
+def write_report(args, repo, rows, texts, agreement):
     for (name, phase, clients), ts in texts.items():
         next(r for r in rows if (r["server"], r["phase"], r["clients"]) == (name, phase, clients))["texts"] = ts[:4]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
@@ -195,6 +202,9 @@ def main():
         print(f"| {r['server']} | {r['phase']} | {r['clients']} | {r['wall_s']} | {r['generated_tokens']} | {r['generated_tok_s']} | "
               f"{r['prompt_tokens_computed']} | {r['load']} |")
     a = agreement
+    if "pairs" not in a:
+        print(f"(stopped before the probability/generation comparison) wrote {out}")
+        return
     if "texts" in a:
         print(f"\nidentical generated texts, ours vs llama-server (same prompts): {a['identical_texts']}/{a['texts']}; "
               f"ours a prefix of the peer's: {a['ours_prefix_of_peer']}/{a['texts']}")
