@@ -10,6 +10,10 @@ the loaded model, and JSON Schema cannot state them:
   prompt part: `prompts[i]` as a prefix, or an assistant header (the hook starts each query with Gemma's);
 - `step_rewards` needs the classifier of a model with a step separator (the default model has neither);
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
+- the framework routes: `/classify` inputs need an assistant header with the likelihood method (as `/get_reward`
+  queries do); vLLM's activation fields (`use_activation`, `activation`, `softmax`) must agree; `/score` pairs
+  `text_1` with `text_2` 1:1, 1:N or N:N; `/rerank` takes exactly one of `documents` and `texts`, and each list's own
+  flags only.
 - the judge fields (`judge_template`, `judge_mode`, `max_new_tokens`, `return_text`) apply to method judge only;
   the templates a server offers and its `max_new_tokens` cap are its configuration, and a template must fit the
   endpoint (pair: 2 responses; /v1/score: critique).
@@ -112,5 +116,47 @@ def map_case(context, case):
                 body["query"] = query = [ASSISTANT_HEADER + q for q in query]
             if isinstance(prompts, list):
                 body["prompts"] = [_clip(p) for p in (prompts + [""] * len(query))[: len(query)]]
+    elif path in ("/classify", "/v1/classify"):
+        _agree_activation(body)
+        header = ASSISTANT_HEADER if _loaded_model()[1] == "likelihood" else ""
+        texts = body.get("input")
+        if isinstance(texts, str):
+            body["input"] = header + _clip(texts)
+        elif isinstance(texts, list):
+            body["input"] = [header + _clip(t) for t in texts[:MOST_CANDIDATES]]
+    elif path == "/score":
+        _agree_activation(body)
+        first, second = _clip_texts(body.get("text_1")), _clip_texts(body.get("text_2"))
+        count = len(second) if isinstance(second, list) else 1
+        if isinstance(first, list) and len(first) > 1 and len(first) != count:
+            first = first[0]
+        body["text_1"], body["text_2"] = first, second
+    elif path in ("/rerank", "/v1/rerank"):
+        if isinstance(body.get("query"), str):
+            body["query"] = _clip(body["query"])
+        if body.get("documents") is not None and body.get("texts") is not None:
+            body["texts"] = None
+        if body.get("documents") is None and body.get("texts") is None:
+            body["documents"] = ["a document"]
+        if body.get("documents") is not None:
+            body["documents"] = _clip_texts(body["documents"])
+            body["return_text"] = body["raw_scores"] = None
+            _agree_activation(body)
+        else:
+            body["texts"] = _clip_texts(body["texts"])
+            body["return_documents"] = body["use_activation"] = body["activation"] = body["softmax"] = None
     case.body = body
     return case
+
+
+def _clip_texts(value):
+    return [_clip(t) for t in value[:MOST_CANDIDATES]] if isinstance(value, list) else _clip(value)
+
+
+def _agree_activation(body):
+    """vLLM's three names of one switch: the first one sent decides the others."""
+    names = ("use_activation", "activation", "softmax")
+    chosen = next((body[n] for n in names if isinstance(body.get(n), bool)), None)
+    for name in names:
+        if body.get(name) is not None:
+            body[name] = chosen
