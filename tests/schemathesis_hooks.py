@@ -13,7 +13,8 @@ the loaded model, and JSON Schema cannot state them:
 - the framework routes: `/classify` inputs need an assistant header with the likelihood method (as `/get_reward`
   queries do); vLLM's activation fields (`use_activation`, `activation`, `softmax`) must agree; `/score` pairs
   `text_1` with `text_2` 1:1, 1:N or N:N; `/rerank` takes exactly one of `documents` and `texts`, and each list's own
-  flags only.
+  flags only; `/v1/chat/completions` generates at most 4 tokens here (the default is the server's judge default,
+  hundreds, and the cap is its configuration) and `top_logprobs` needs `logprobs`.
 - the judge fields (`judge_template`, `judge_mode`, `max_new_tokens`, `return_text`) apply to method judge only;
   the templates a server offers and its `max_new_tokens` cap are its configuration, and a template must fit the
   endpoint (pair: 2 responses; /v1/score: critique).
@@ -145,6 +146,18 @@ def map_case(context, case):
         else:
             body["texts"] = _clip_texts(body["texts"])
             body["return_documents"] = body["use_activation"] = body["activation"] = body["softmax"] = None
+    elif path == "/v1/chat/completions":
+        if isinstance(body.get("messages"), list):
+            body["messages"] = [
+                {**m, "content": _clip(m.get("content"))} if isinstance(m, dict) else m for m in body["messages"][:MOST_CANDIDATES]
+            ]
+        for name in ("max_tokens", "max_completion_tokens"):
+            if isinstance(body.get(name), int) and not isinstance(body.get(name), bool):
+                body[name] = min(body[name], 4)
+        if body.get("max_tokens") is None and body.get("max_completion_tokens") is None:
+            body["max_tokens"] = 4
+        if body.get("top_logprobs") is not None:
+            body["logprobs"] = True
     case.body = body
     return case
 

@@ -20,6 +20,9 @@ public protocol ScoringService: Sendable {
     /// at `prompts` when given, else after the last assistant header the model's template knows.
     func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
         -> [RewardQueries.Item]
+    /// Greedy chat completion (`/v1/chat/completions`) on the judge's generation batch (Completion.swift).
+    func complete(_ request: CompletionRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> CompletionResult
     /// Stops the engine; queued requests fail with `cancelled`.
     func shutdown()
 }

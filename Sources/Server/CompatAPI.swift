@@ -15,6 +15,7 @@ extension ScoringAPI {
             compatPost("/score") { try await $0.pairScore($1, $2) },
             compatPost("/rerank") { try await $0.rerank($1, $2) },
             compatPost("/v1/rerank") { try await $0.rerank($1, $2) },
+            compatPost("/v1/chat/completions") { try await $0.chatCompletion($1, $2) },
         ]
     }
 

@@ -98,4 +98,13 @@ import Testing
         let label = activated.text.contains("\"label\":\"")
         #expect(label, "the largest label is named: \(activated.text)")
     }
+
+    @Test func aSequenceClassifierDoesNotChat() async throws {
+        let server = try await Self.server.value
+        let raw = try await server.post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(raw.status == 400, "\(raw.text)")
+        let json = try expectConforms(raw, "POST", "/v1/chat/completions")
+        #expect(json["type"]?.string == "unsupported_method" && json["object"]?.string == "error")
+        #expect(json["param"] == .null, "no request field is at fault")
+    }
 }
