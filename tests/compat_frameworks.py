@@ -203,7 +203,31 @@ def trl(base, _head=None):
     expect(chat == best, f"conversational format = /v1/best-of-n with the messages: {chat} vs {best}")
 
 
+# --- OpenAI-style judge (verl's generative reward path) -------------------------------------------------------
+
+
+def openai(base, _head=None):
+    """A chat completion as OpenAI clients send it (what verl's GenRM reward functions post through their router):
+    model, messages, max_tokens, temperature 0, stream false; the verdict read from choices[0].message.content."""
+    payload = {"model": "judge", "messages": [{"role": "user", "content": "Is Paris the capital of France? Answer yes or no."}],
+               "max_tokens": 4, "temperature": 0, "stream": False, "logprobs": True, "top_logprobs": 2}
+    first, second = post(base, "/v1/chat/completions", payload), post(base, "/v1/chat/completions", payload)
+    choice = first["choices"][0]
+    expect(first["object"] == "chat.completion" and choice["message"]["role"] == "assistant",
+           f"OpenAI's shape: {choice['message']}")
+    expect(isinstance(choice["message"]["content"], str) and choice["finish_reason"] in ("stop", "length"),
+           f"content and finish_reason: {choice['finish_reason']}")
+    tokens = choice["logprobs"]["content"]
+    expect(len(tokens) == first["usage"]["completion_tokens"] <= 4, "one logprob entry per generated token, at most max_tokens")
+    expect(all(t["logprob"] == t["top_logprobs"][0]["logprob"] for t in tokens), "greedy: each token is the most likely")
+    expect(second["choices"][0]["message"]["content"] == choice["message"]["content"], "temperature 0: the same text twice")
+    refused = requests.post(base + "/v1/chat/completions", json={**payload, "temperature": 0.7}, timeout=60)
+    body = refused.json()
+    expect(refused.status_code == 400 and body["error"]["message"] and body["param"] == "temperature",
+           "sampling is refused with OpenAI's error.message and vLLM's param")
+
+
 if __name__ == "__main__":
     section, base = sys.argv[1], sys.argv[2]
     head = sys.argv[3] if len(sys.argv) > 3 else None
-    {"openrlhf": openrlhf, "verl": verl, "trl": trl}[section](base, head)
+    {"openrlhf": openrlhf, "verl": verl, "trl": trl, "openai": openai}[section](base, head)

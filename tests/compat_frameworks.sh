@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # RLHF frameworks against a live server (docs/INTEGRATIONS.md): OpenRLHF's remote reward model client, verl's
-# reward-loop /classify call and its custom reward function, and a TRL reward_funcs callable, each written from
-# the framework's source (tests/compat_frameworks.py cites the files) and asserting real values against our own
-# routes. Servers: the default model (no head: likelihood), and the tiny 3-label classifier from
-# $LONGRM_TEST_MODELS where verl reads a head. Needs `swift build` first. Prints `compat_frameworks: N passed, M failed`.
+# reward-loop /classify call and its custom reward function, a TRL reward_funcs callable, each written from the
+# framework's source (tests/compat_frameworks.py cites the files) and asserting real values against our own
+# routes, and an OpenAI-style judge client on /v1/chat/completions. Servers: the default model (no head:
+# likelihood), and the tiny 3-label classifier from $LONGRM_TEST_MODELS where verl reads a head.
+# Needs `swift build` first. Prints `compat_frameworks: N passed, M failed`.
 source "$(dirname "$0")/ops_common.bash"
 
 # The clients use python `requests`, as OpenRLHF and verl's users do: the test venv has it, else the system's.
@@ -35,5 +36,6 @@ check "OpenRLHF: /get_reward as remote_rm_utils sends it (180 s timeout, 5 tries
 check "verl: reward loop's /classify call (probs[-1]), no retry on 4xx, custom reward function" \
   run_client verl "$BASE" $HEAD_BASE
 check "TRL: reward_funcs callable from docs/INTEGRATIONS.md, standard and conversational" run_client trl "$BASE"
+check "OpenAI-style judge client: /v1/chat/completions, greedy, logprobs, sampling refused" run_client openai "$BASE"
 check "the servers are still up" is_running "$default_PID"
 finish
