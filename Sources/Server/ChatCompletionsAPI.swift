@@ -152,6 +152,12 @@ extension ScoringAPI {
         } catch {
             // No `method` field here to blame: the model itself cannot generate.
             if case .unsupportedMethod = error { throw APIError(.unsupportedMethod, error.message) }
+            if case .contextTooLong(let needed, let available) = error {
+                throw APIError(
+                    .contextTooLong,
+                    "the messages and max_tokens need \(needed) tokens but the window holds \(available); "
+                        + "shorten the messages or lower max_tokens", field: "messages")
+            }
             throw error
         }
         let timings = TimingsBody(result.timings)

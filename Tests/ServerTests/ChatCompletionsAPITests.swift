@@ -108,5 +108,11 @@ struct ChatCompletionsAPITests {
         #expect(response.status == 400)
         let json = try expectConforms(response, "POST", "/v1/chat/completions")
         #expect(json["error"]?["message"]?.string?.contains("greedy") == true && json["param"]?.string == "temperature")
+        let long = String(repeating: "The river stone lamp is quiet. ", count: 400)
+        let tooLong = try await server.post(
+            "/v1/chat/completions", object: ["messages": [["role": "user", "content": long]], "max_tokens": 8])
+        #expect(tooLong.status == 400, "\(tooLong.text)")
+        let tooLongJSON = try expectConforms(tooLong, "POST", "/v1/chat/completions")
+        #expect(tooLongJSON["type"]?.string == "context_too_long" && tooLongJSON["param"]?.string == "messages")
     }
 }
