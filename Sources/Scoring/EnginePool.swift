@@ -48,8 +48,12 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
     /// Generation jobs admitted to a worker's session, by job id, with the time they were admitted.
     private var generationJobs: [UInt64: (job: Scheduler<Pending>.Queued, started: UInt64)] = [:]
 
-    private init(workers: Int, limits: Scheduler<Pending>.Limits) {
+    /// Contexts pinned with `POST /v1/contexts`, which every session keeps cached until they expire.
+    let pins: PinBoard
+
+    private init(workers: Int, limits: Scheduler<Pending>.Limits, pins: PinBoard) {
         scheduler = Scheduler(limits: limits, workers: workers)
+        self.pins = pins
     }
 
     /// Starts the workers and returns once each has created its llama_context.
@@ -61,7 +65,9 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                 maxQueuedRequests: limits.maxQueuedRequests, maxQueuedTokens: limits.maxQueuedTokens,
                 maxJobsPerBatch: max(1, configuration.cacheSlots / 2),
                 maxBatchTokens: max(configuration.batchSize * 4, 8192),
-                affinityPatienceNanos: 2_000_000_000))
+                affinityPatienceNanos: 2_000_000_000),
+            pins: PinBoard(
+                limits: PinLedger.Limits(configuration: configuration, window: configuration.window(for: model))))
         for worker in 0..<configuration.workers {
             try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
@@ -69,7 +75,7 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
                     Thread.current.name = "longrm-engine-\(worker)"
                     let session: Session
                     do {
-                        session = try Session(model: model, configuration: configuration)
+                        session = try Session(model: model, configuration: configuration, pins: pool.pins)
                     } catch {
                         ready.resume(throwing: error)
                         return

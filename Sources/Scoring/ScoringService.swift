@@ -20,6 +20,12 @@ public protocol ScoringService: Sendable {
     /// at `prompts` when given, else after the last assistant header the model's template knows.
     func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
         -> [RewardQueries.Item]
+    /// Computes a context's prefix once and keeps it cached for `ttl` (`POST /v1/contexts`).
+    func pin(_ input: PromptInput, method: ScoringMethod, ttl: Duration, deadline: ContinuousClock.Instant?)
+        async throws(ScoringError) -> PinResult
+    /// Ends a pin early; false when no such pin is live.
+    func unpin(_ key: String) -> Bool
+    var pinnedContexts: [PinnedContext] { get }
     /// Greedy chat completion (`/v1/chat/completions`) on the judge's generation batch (Completion.swift).
     func complete(_ request: CompletionRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
         -> CompletionResult
@@ -132,6 +138,14 @@ extension TokenUsage {
         TokenUsage(
             promptTokens: promptTokens, responseTokens: responseTokens, reusedPromptTokens: reusedPromptTokens,
             computedTokens: computedTokens, truncatedTokens: truncatedTokens)
+    }
+}
+
+extension PinResult {
+    public static func make(context: PinnedContext, reusedTokens: Int, computedTokens: Int, timings: Timings)
+        -> PinResult
+    {
+        PinResult(context: context, reusedTokens: reusedTokens, computedTokens: computedTokens, timings: timings)
     }
 }
 

@@ -144,6 +144,8 @@ public enum ScoringError: Error, Sendable, Equatable {
     case unsupportedMethod(ScoringMethod, reason: String)
     case modelLoadFailed(String)
     case overloaded(retryAfterSeconds: Int)
+    /// Pinned contexts already hold what the KV budget allows (`POST /v1/contexts`).
+    case storageFull(String)
     case timedOut
     case cancelled
     case engineFailure(String)
@@ -158,6 +160,7 @@ public enum ScoringError: Error, Sendable, Equatable {
         case .unsupportedMethod(let method, let reason): return "method \(method.rawValue) is not available: \(reason)"
         case .modelLoadFailed(let s): return s
         case .overloaded(let s): return "the scoring queue is full; retry in \(s) s"
+        case .storageFull(let s): return s
         case .timedOut: return "the request's deadline passed before scoring finished"
         case .cancelled: return "the request was cancelled"
         case .engineFailure(let s): return "engine failure: \(s)"

@@ -38,9 +38,12 @@ final class Session {
     var betweenChunks: (() -> Void)?
     /// Generation jobs in flight and the generation sequences they lease (Session+Generation.swift).
     let generation = GenerationState()
+    /// Pinned contexts: their entries are kept however long ago they were used.
+    private let pins: PinBoard?
 
-    init(model: Model, configuration: EngineConfiguration) throws(ScoringError) {
+    init(model: Model, configuration: EngineConfiguration, pins: PinBoard? = nil) throws(ScoringError) {
         self.model = model
+        self.pins = pins
         window = configuration.window(for: model)
         let sequenceCount = configuration.cacheSlots + configuration.generationStreams(for: model)
         var params = llama_context_default_params()
@@ -85,7 +88,7 @@ final class Session {
     }
 
     /// Context keys (hashes of cached prefixes) this session can serve without recomputing.
-    var cachedKeys: Set<String> { Set(cache.entries.map { ContextKey.of($0.tokens) }) }
+    var cachedKeys: Set<String> { Set(cache.entries.map(\.key)) }
 
     // MARK: running jobs
 
@@ -129,33 +132,39 @@ final class Session {
 
     // MARK: prefixes
 
-    /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, reusing the
-    /// longest cached prefix, and records each level so later requests can reuse it.
+    /// Makes the KV cache hold `levels` (each extending the previous) in one cache sequence, starting from the
+    /// cached entry that saves the most decoding (`PrefixCache.bestReuse`: whole, or cut where the result cannot
+    /// tell), and records each level so later requests can reuse it.
     func ensurePrefix(
         _ levels: [[Int32]], control: JobControl,
         reused: inout Int, computed: inout Int
     ) throws(ScoringError) -> PrefixCache.Entry {
+        if let pins { cache.pinnedKeys = pins.keys(at: .now) }
         var target: [Int32] = []
+        var levelStarts: [Int] = []
         var current: PrefixCache.Entry?
         var holding: Set<Int32> = []
         // Entries this call creates are not reuse: only what earlier requests left counts.
         var created: Set<Int32> = []
-        for level in levels {
+        for level in levels where !level.isEmpty {
+            if !target.isEmpty { levelStarts.append(target.count) }
             target += level
-            if let hit = cache.exact(target) {
+            if let hit = cache.exact(target, levelStarts: levelStarts) {
                 current = hit
                 if !created.contains(hit.sequence) { reused = max(reused, target.count) }
                 holding.insert(hit.sequence)
                 continue
             }
-            let base = cache.longestPrefix(of: target)
+            let base = cache.bestReuse(for: target, levelStarts: levelStarts, grid: microBatchSize) {
+                lowestRestart($0.sequence)
+            }
             if let base {
-                if !created.contains(base.sequence) { reused = max(reused, base.tokens.count) }
+                if !created.contains(base.sequence) { reused = max(reused, base.keep) }
                 holding.insert(base.sequence)
             }
             guard let memory else { throw .engineFailure("this model keeps no KV cache") }
             let sequence: Int32
-            if let base, base.isPartial, !reserved.contains(base.sequence) {
+            if let base, base.isPartial, base.isWhole, !reserved.contains(base.sequence) {
                 // What an abandoned prefill left: continue it in place (it is no level anyone else reuses).
                 sequence = base.sequence
                 cache.remove(sequence: sequence)
@@ -165,9 +174,13 @@ final class Session {
                 }
                 sequence = free
                 _ = llama_memory_seq_rm(memory, sequence, -1, -1)
-                if let base { llama_memory_seq_cp(memory, base.sequence, sequence, -1, -1) }
+                if let base {
+                    // Streams copy whole (llama.cpp's non-unified cache); the copy is then cut to what is reused.
+                    llama_memory_seq_cp(memory, base.sequence, sequence, -1, -1)
+                    if !base.isWhole { _ = llama_memory_seq_rm(memory, sequence, Int32(base.keep), -1) }
+                }
             }
-            let start = base?.tokens.count ?? 0
+            let start = base?.keep ?? 0
             let fresh = Array(target[start...])
             let outer = abortSlot.set(control)
             let reservedBefore = reserved
@@ -177,19 +190,21 @@ final class Session {
                 reserved = reservedBefore
             }
             do throws(ScoringError) {
-                let logits = try decodeSequence(sequence, fresh, startPosition: start, control: control)
+                let logits = try decodeSequence(
+                    sequence, fresh, startPosition: start, splittingAt: levelStarts, control: control)
                 computed += fresh.count
                 for evicted in cache.insert(
-                    tokens: target, sequence: sequence, nextTokenLogits: logits, protecting: holding.union(reserved))
+                    tokens: target, levelStarts: levelStarts, sequence: sequence, nextTokenLogits: logits,
+                    protecting: holding.union(reserved))
                 {
                     _ = llama_memory_seq_rm(memory, evicted, -1, -1)
                 }
             } catch {
                 cache.remove(sequence: sequence)
-                keepAbandonedPrefill(sequence, target: target, from: start, after: error)
+                keepAbandonedPrefill(sequence, target: target, levelStarts: levelStarts, from: start, after: error)
                 throw error == .cancelled ? control.error : error
             }
-            current = cache.exact(target)
+            current = cache.exact(target, levelStarts: levelStarts)
             holding.insert(sequence)
             created.insert(sequence)
         }
@@ -197,12 +212,22 @@ final class Session {
         return current
     }
 
+    /// The first position a cached sequence can be cut at: a sliding-window cache keeps only the cells near
+    /// the sequence's end, and a token decoded at position p attends to the `slidingWindow` positions before it.
+    private func lowestRestart(_ sequence: Int32) -> Int {
+        guard model.slidingWindow > 0, let memory else { return 0 }
+        let lowest = Int(llama_memory_seq_pos_min(memory, sequence))
+        return lowest <= 0 ? 0 : lowest + model.slidingWindow
+    }
+
     /// When a prefill stops because its request timed out or its client left, keeps the tokens decoded so far
     /// (whole micro-batches: llama.cpp removes only the one it aborted) as a partial cache entry, within the
     /// cache's token budget, so a retry continues from there instead of starting over: a context that takes
     /// longer than the client's timeout is then answered after a few retries (issue 13). Other failures
     /// discard the sequence.
-    private func keepAbandonedPrefill(_ sequence: Int32, target: [Int32], from start: Int, after error: ScoringError) {
+    private func keepAbandonedPrefill(
+        _ sequence: Int32, target: [Int32], levelStarts: [Int], from start: Int, after error: ScoringError
+    ) {
         guard let memory else { return }
         let kept = min(Int(llama_memory_seq_pos_max(memory, sequence)) + 1, target.count)
         guard error == .cancelled || error == .timedOut, kept > start else {
@@ -210,17 +235,20 @@ final class Session {
             return
         }
         for evicted in cache.insert(
-            tokens: Array(target[..<kept]), sequence: sequence, nextTokenLogits: [], isPartial: true,
-            protecting: reserved)
+            tokens: Array(target[..<kept]), levelStarts: levelStarts.filter { $0 < kept }, sequence: sequence,
+            nextTokenLogits: [], isPartial: true, protecting: reserved)
         {
             _ = llama_memory_seq_rm(memory, evicted, -1, -1)
         }
         if cache.entries.allSatisfy({ $0.sequence != sequence }) { _ = llama_memory_seq_rm(memory, sequence, -1, -1) }
     }
 
-    /// Decodes one sequence's tokens in batch-sized chunks; returns the logits after the last token.
+    /// Decodes one sequence's tokens and returns the logits after the last token. Each llama_decode call is
+    /// one micro-batch ending at the next multiple of the micro-batch size or at one of `splittingAt` (absolute
+    /// positions): a token's micro-batch is then the same wherever the decode started, which is what lets
+    /// `PrefixCache` reuse a cached prefix up to any such point without changing a result.
     func decodeSequence(
-        _ sequence: Int32, _ tokens: [Int32], startPosition: Int,
+        _ sequence: Int32, _ tokens: [Int32], startPosition: Int, splittingAt splits: [Int] = [],
         control: JobControl
     ) throws(ScoringError) -> [Float] {
         var last: [Float] = []
@@ -228,7 +256,10 @@ final class Session {
         if pooled { llama_set_embeddings(context, false) }
         defer { if pooled { llama_set_embeddings(context, true) } }
         while offset < tokens.count {
-            let end = min(offset + batchCapacity, tokens.count)
+            let position = startPosition + offset
+            let gridLine = (position / microBatchSize + 1) * microBatchSize
+            let stop = splits.filter { $0 > position }.min().map { min($0, gridLine) } ?? gridLine
+            let end = min(stop - startPosition, tokens.count)
             clearBatch()
             for i in offset..<end {
                 add(tokens[i], position: startPosition + i, sequence: sequence, output: i == tokens.count - 1)

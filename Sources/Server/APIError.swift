@@ -29,6 +29,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     /// The request's deadline passed before scoring finished.
     case deadlineExceeded = "deadline_exceeded"
     case httpVersionNotSupported = "http_version_not_supported"
+    /// Pinned contexts already hold what the KV budget allows (`POST /v1/contexts`).
+    case insufficientStorage = "insufficient_storage"
 
     public var status: Int {
         switch self {
@@ -48,6 +50,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .unavailable, .tooManyConnections: return 503
         case .deadlineExceeded: return 504
         case .httpVersionNotSupported: return 505
+        case .insufficientStorage: return 507
         }
     }
 }
@@ -100,6 +103,7 @@ public struct APIError: Error, Sendable, Equatable {
         case .contextTooLong: self.init(.contextTooLong, error.message, field: "context")
         case .unsupportedMethod: self.init(.unsupportedMethod, error.message, field: "method")
         case .overloaded(let seconds): self.init(.queueFull, error.message, retryAfterSeconds: seconds)
+        case .storageFull: self.init(.insufficientStorage, error.message)
         case .timedOut: self.init(.deadlineExceeded, error.message)
         case .cancelled: self.init(draining ? .unavailable : .cancelled, error.message)
         case .invalidConfiguration, .modelLoadFailed, .engineFailure: self.init(.internal, error.message)

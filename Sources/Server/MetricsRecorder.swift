@@ -20,17 +20,24 @@ public final class RequestMetrics: RequestObserver {
 
     private let state = Mutex(State())
     private let knownRoutes: Set<String>
+    private let templates: [RouteTemplate]
 
     /// `knownRoutes` keeps label values bounded: a path not in it is counted as "other", and a refused message
     /// (no request) as "none".
     public init(knownRoutes: Set<String>) {
         self.knownRoutes = knownRoutes
+        templates = knownRoutes.compactMap(RouteTemplate.init)
     }
 
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
     public func requestFinished(_ record: RequestRecord) {
-        let route = record.method == "-" ? "none" : knownRoutes.contains(record.path) ? record.path : "other"
+        let route =
+            record.method == "-"
+            ? "none"
+            : knownRoutes.contains(record.path)
+                ? record.path
+                : templates.first { $0.parameter(in: Substring(record.path)) != nil }?.pattern ?? "other"
         let method = record.method == "-" ? "none" : Self.knownMethods.contains(record.method) ? record.method : "other"
         let key = RequestKey(route: route, method: method, status: record.status)
         let seconds = record.durationSeconds

@@ -1,6 +1,7 @@
 import HTTPParser
 
-/// Maps `(method, path)` to handlers. Paths match exactly (the query string is ignored).
+/// Maps `(method, path)` to handlers. Paths match exactly (the query string is ignored), or a `RouteTemplate`
+/// (`/v1/contexts/{key}`) when no exact path does.
 ///
 /// `HEAD` falls back to the `GET` handler (the body is dropped when written), `OPTIONS` on a known path answers
 /// 204 with `Allow`, another method on a known path 405 with `Allow`, an unknown path 404.
@@ -12,6 +13,7 @@ public struct Router: Sendable {
         let watchesPeer: Bool
     }
     private var routes: [String: [String: Route]] = [:]
+    private var templates: [RouteTemplate] = []
 
     public init() {}
 
@@ -20,6 +22,7 @@ public struct Router: Sendable {
     /// handlers that answer at once without suspending (health, metrics) pass false.
     public mutating func add(_ method: String, _ path: String, watchesPeer: Bool = true, _ handler: @escaping Handler) {
         routes[path, default: [:]][method.uppercased()] = Route(handler: handler, watchesPeer: watchesPeer)
+        if let template = RouteTemplate(path), !templates.contains(template) { templates.append(template) }
     }
 
     public mutating func get(_ path: String, watchesPeer: Bool = true, _ handler: @escaping Handler) {
@@ -39,7 +42,9 @@ public struct Router: Sendable {
     }
 
     public func resolve(method: String, path: Substring) -> Resolution {
-        guard let byMethod = routes[String(path)] else { return .notFound }
+        let name =
+            routes[String(path)] != nil ? String(path) : templates.first { $0.parameter(in: path) != nil }?.pattern
+        guard let name, let byMethod = routes[name] else { return .notFound }
         if let route = byMethod[method] ?? (method == "HEAD" ? byMethod["GET"] : nil) {
             return .handler(route.handler, watchesPeer: route.watchesPeer)
         }

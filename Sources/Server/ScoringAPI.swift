@@ -31,6 +31,9 @@ public struct ScoringAPI: Sendable {
                 post("/v1/best-of-n") { try await $0.bestOfN($1, $2) },
                 post("/v1/score") { try await $0.score($1, $2) },
                 post("/get_reward") { try await $0.getReward($1, $2) },
+                post("/v1/contexts") { try await $0.pinContext($1, $2) },
+                Endpoint("GET", "/v1/contexts") { _, _ in .json(status: 200, pinnedContexts()) },
+                Endpoint("DELETE", Self.contextPath) { request, _ in unpinContext(request) },
             ] + compatEndpoints + [
                 Endpoint("GET", "/v1/models") { _, _ in .json(status: 200, models()) },
                 Endpoint("GET", "/ready", isProbe: true, watchesPeer: false) { _, _ in ready() },

@@ -67,15 +67,54 @@ import Testing
 }
 
 @Suite struct PrefixCacheTests {
-    @Test func exactAndLongestPrefixLookups() {
+    @Test func exactLookupMatchesTokensAndLevels() {
         var cache = PrefixCache(sequences: [0, 1, 2], maxTokens: 100)
         cache.insert(tokens: [1, 2, 3], sequence: 0, nextTokenLogits: [], protecting: [])
-        cache.insert(tokens: [1, 2, 3, 4, 5], sequence: 1, nextTokenLogits: [], protecting: [])
+        cache.insert(tokens: [1, 2, 3, 4, 5], levelStarts: [3], sequence: 1, nextTokenLogits: [], protecting: [])
         #expect(cache.exact([1, 2, 3])?.sequence == 0)
-        #expect(cache.longestPrefix(of: [1, 2, 3, 4, 5, 6])?.sequence == 1)
-        #expect(cache.longestPrefix(of: [1, 2, 3, 9])?.sequence == 0)
-        #expect(cache.longestPrefix(of: [9]) == nil)
-        #expect(cache.longestPrefix(of: [1, 2, 3]) == nil, "an exact match is not a proper prefix")
+        #expect(cache.exact([1, 2, 3, 4, 5], levelStarts: [3])?.sequence == 1)
+        #expect(cache.exact([1, 2, 3, 4, 5]) == nil, "the same tokens decoded as other levels")
+    }
+
+    @Test func bestReuseKeepsTheMostTokensAtAPointBothWereSplitAt() {
+        var cache = PrefixCache(sequences: [0, 1, 2], maxTokens: 100)
+        let text: [Int32] = Array(1...20)
+        cache.insert(tokens: Array(text[..<6]), sequence: 0, nextTokenLogits: [], protecting: [])
+        cache.insert(tokens: Array(text[..<9]) + [99, 98], sequence: 1, nextTokenLogits: [], protecting: [])
+        // Grid 4: entry 1 agrees on 9 tokens, cut back to the grid line 8; entry 0 (6 tokens) only to 4.
+        #expect(
+            cache.bestReuse(for: text, levelStarts: [], grid: 4)
+                == .init(sequence: 1, keep: 8, isWhole: false, isPartial: false))
+        // A level start at 6 in the wanted prefix: entry 0 ends there (whole), entry 1 was not split at 6 and
+        // its grid line at 4 keeps less.
+        #expect(
+            cache.bestReuse(for: text, levelStarts: [6], grid: 4)
+                == .init(sequence: 0, keep: 6, isWhole: true, isPartial: false))
+        // A sliding window that dropped entry 1's early cells: entry 0 whole is the best left.
+        #expect(
+            cache.bestReuse(for: text, levelStarts: [], grid: 4) { $0.sequence == 1 ? 9 : 0 }
+                == .init(sequence: 0, keep: 4, isWhole: false, isPartial: false))
+        #expect(cache.bestReuse(for: [50, 51], levelStarts: [], grid: 4) == nil)
+    }
+
+    @Test func restartPoints() {
+        let a: [Int32] = Array(1...20)
+        // Never the wanted prefix's end: its logits must be computed.
+        #expect(PrefixCache.restartPoint(cached: a, cachedStarts: [], wanted: a, wantedStarts: [], grid: 4) == 16)
+        #expect(PrefixCache.restartPoint(cached: a, cachedStarts: [], wanted: a, wantedStarts: [], grid: 32) == 0)
+        // Level starts agree below the point: 10 is a split of both.
+        #expect(
+            PrefixCache.restartPoint(cached: a, cachedStarts: [10], wanted: a, wantedStarts: [10], grid: 32) == 10)
+        // Split differently at 10: nothing above 10 was computed alike, and 10 is a split of one only.
+        #expect(
+            PrefixCache.restartPoint(cached: a, cachedStarts: [], wanted: a, wantedStarts: [10], grid: 4) == 8)
+        #expect(
+            PrefixCache.restartPoint(cached: a, cachedStarts: [10, 14], wanted: a, wantedStarts: [10], grid: 32)
+                == 10)
+        // The cached entry's end is a split of its own.
+        #expect(
+            PrefixCache.restartPoint(
+                cached: Array(a[..<7]), cachedStarts: [], wanted: a, wantedStarts: [7], grid: 4) == 7)
     }
 
     @Test func acquireEvictsLeastRecentlyUsedButNeverProtected() {

@@ -146,7 +146,11 @@ struct APIInMemoryTests {
         for endpoint in server.app.endpoints {
             let response = await server.send(
                 endpoint.method, endpoint.path, body: endpoint.method == "POST" ? Array("{}".utf8) : nil)
-            #expect(response.status != 404 && response.status != 405, "\(endpoint.method) \(endpoint.path)")
+            // A handler's own 404 (no pin under the literal key "{key}") names its field; the router's names none.
+            let handlersNotFound = response.status == 404 && response.text.contains("\"field\"")
+            #expect(
+                (response.status != 404 || handlersNotFound) && response.status != 405,
+                "\(endpoint.method) \(endpoint.path)")
         }
         #expect(Set(server.app.endpoints.filter(\.isProbe).map(\.path)) == ["/health", "/ready", "/metrics"])
     }

@@ -20,7 +20,11 @@ final class FakeScoringService: ScoringService {
         var queue = QueueSnapshot.make()
         var failure: ScoringError?
         var received: [ScoringRequest] = []
+        var pins: [String: PinnedContext] = [:]
     }
+
+    /// Pins the fake holds at most (a third is refused with `storageFull`, as a full KV budget is).
+    static let maxPins = 2
 
     init(methods: [ScoringMethod] = [.likelihood, .judge], window: Int = 2048, labels: [String] = []) {
         info = ServiceInfo(
@@ -66,6 +70,35 @@ final class FakeScoringService: ScoringService {
     }
 
     func shutdown() {}
+
+    /// A pin without a cache: the key is a hash of the input's text, the tokens its byte count.
+    func pin(_ input: PromptInput, method: ScoringMethod, ttl: Duration, deadline: ContinuousClock.Instant?)
+        async throws(ScoringError) -> PinResult
+    {
+        let text: String
+        switch input {
+        case .contextPrompt(let context, let prompt): text = context + "\u{1}" + prompt
+        case .messages(let messages): text = messages.map(\.content).joined(separator: "\u{1}")
+        case .raw(let raw): text = raw
+        }
+        let key = String(
+            format: "%016llx", text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+        let pinned = PinnedContext(key: key, tokens: text.utf8.count, expires: .now + ttl, method: method)
+        try state.withLock { (s: inout State) throws(ScoringError) in
+            if let failure = s.failure { throw failure }
+            if s.pins[key] == nil && s.pins.count >= Self.maxPins {
+                throw .storageFull("pinned contexts already hold what the KV budget allows")
+            }
+            s.pins[key] = pinned
+        }
+        return .make(
+            context: pinned, reusedTokens: 0, computedTokens: pinned.tokens,
+            timings: .make(queueMs: Self.queueMs, computeMs: Self.computeMs))
+    }
+
+    func unpin(_ key: String) -> Bool { state.withLock { $0.pins.removeValue(forKey: key) != nil } }
+
+    var pinnedContexts: [PinnedContext] { state.withLock { Array($0.pins.values) } }
 
     /// The fake's completion: the last message's words, reversed, cut to `maxTokens` words; each word a token
     /// of log-probability -(its length)/10, the alternatives the same word then "x".

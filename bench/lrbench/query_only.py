@@ -4,7 +4,9 @@ One call of 16 queries: 2 prompts x 8 rollouts, about 1.5K tokens each (a ~1.3K-
 response), Gemma-style turn markers. Query-only is split at the last assistant header by the server; with
 `prompts` the client says where. Both shapes must score the same texts identically, at the same cost.
 Two servers with the same settings, both fresh, so neither shape finds the other's prompts in its cache; two
-rounds on different texts, alternating which shape goes first.
+rounds on different texts. By default both shapes are sent at the same moment, each to its own server
+(`--threads 1` each on two cores), so load from anything else on the machine falls on both alike; with
+`--sequential` they alternate which goes first (what the first runs did: their ratios were the load's noise).
 """
 import argparse
 import datetime
@@ -13,6 +15,7 @@ import os
 import platform
 import random
 import sys
+import threading
 
 from . import inputs, servers
 from .common import OursTokenCounter, load_note, run_clients
@@ -77,12 +80,15 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="1 on an oversubscribed machine (OpenMP threads spin)")
     ap.add_argument("--cache-slots", type=int, default=4,
                     help="2 = one job per engine batch (two jobs in one batch move rewards between identical calls)")
+    ap.add_argument("--sequential", action="store_true",
+                    help="one shape after the other instead of both at once on their own servers")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     ctx_size = 2048
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "cpu": cpu_model(),
               "cores": os.cpu_count(), "loadavg_start": open("/proc/loadavg").read().split()[:3],
               "prompt_tokens": a.prompt_tokens, "response_tokens": a.response_tokens, "rollouts": a.rollouts,
+              "mode": "sequential" if a.sequential else "simultaneous",
               "server": f"longrm serve --threads {a.threads} --ctx-size {ctx_size} --workers 1 --parallel 8 --cache-slots {a.cache_slots}"}
     tok_server = servers.ours(a.binary, a.model, a.port + 9, 32, f"{a.work}/query-only-tokenizer.log").start()
     try:
@@ -102,8 +108,22 @@ def main():
             print(f"[query-only] round {i + 1} (load {load_note()})", flush=True)
             row = {"queries": len(queries), "mean_text_tokens": sum(sizes) / len(sizes)}
             shapes = [("query_only", a.port, {"query": queries}), ("with_prompts", a.port + 1, {"query": queries, "prompts": prompts})]
-            for name, port, body in (shapes if i % 2 == 0 else shapes[::-1]):
-                parsed, wall, computed = call(port, body)
+            outcomes = {}
+
+            def run(name, port, body):
+                outcomes[name] = call(port, body)
+
+            if a.sequential:
+                for shape in (shapes if i % 2 == 0 else shapes[::-1]):
+                    run(*shape)
+            else:
+                threads = [threading.Thread(target=run, args=shape) for shape in shapes]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+            for name, _, _ in shapes:
+                parsed, wall, computed = outcomes[name]
                 row[f"{name}_s"], row[f"{name}_computed"], row[f"{name}_rewards"] = wall, computed, parsed["rewards"]
                 row[f"{name}_boundary"] = sorted(set(parsed["extra_logs"]["boundary"]))
             row["ratio"] = row["query_only_s"] / row["with_prompts_s"]
@@ -125,7 +145,7 @@ def main():
                      f"{r['query_only_computed']:.0f} / {r['with_prompts_computed']:.0f} | {r['max_abs_reward_diff']:.3g} | "
                      f"{r['query_only_boundary']} / {r['with_prompts_boundary']}")
     lines.append(f"all | {q:.2f} | {w:.2f} | {result['ratio']:.3f} | | {result['max_abs_reward_diff']:.3g} |")
-    lines.append(f"server: {result['server']}")
+    lines.append(f"server: {result['server']}; shapes sent {result['mode']}ly")
     lines.append(f"CPU: {result['cpu']} ({result['cores']} cores); load {result['loadavg_start']} -> {result['loadavg_end']}")
     print("\n".join(lines))
     path = os.path.join(REPO, "bench/results", "query-only-" + result["date"].replace(":", "") + ".json")
