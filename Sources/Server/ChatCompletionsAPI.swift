@@ -47,6 +47,10 @@ struct ChatCompletionBody: Decodable {
         guard !messages.isEmpty else { throw APIError.badRequest("must hold at least one message", field: "messages") }
         let maxTokens = try CompatFields.count(c, "max_tokens")
         let maxCompletionTokens = try CompatFields.count(c, "max_completion_tokens")
+        for (name, value) in [("max_tokens", maxTokens), ("max_completion_tokens", maxCompletionTokens)]
+        where value == 0 {
+            throw APIError.badRequest("must be at least 1", field: FieldPath(name))
+        }
         self.maxTokens = maxCompletionTokens ?? maxTokens
         if let temperature = try c.decodeIfPresent(Double.self, forKey: AnyKey("temperature")), temperature != 0 {
             throw APIError.badRequest("only greedy decoding is served: send 0 or leave it out", field: "temperature")

@@ -43,6 +43,7 @@ struct ChatCompletionsInMemoryTests {
             ("{\(messages),\"top_logprobs\":2}", "top_logprobs"),
             ("{\(messages),\"logprobs\":true,\"top_logprobs\":21}", "top_logprobs"),
             ("{\(messages),\"max_tokens\":0.5}", "max_tokens"),
+            ("{\(messages),\"max_tokens\":0,\"max_completion_tokens\":3}", "max_tokens"),
             (#"{"messages":[]}"#, "messages"),
             (#"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}"#, "messages"),
         ]
