@@ -33,7 +33,7 @@ import schemathesis
 from schemathesis.generation.modes import GenerationMode
 
 NORMALIZATIONS = {"likelihood": {"mean", "sum", "lift"}, "classifier": {"none", "sigmoid"}, "judge": {"none"}}
-SCORING_PATHS = {"/v1/pairwise", "/v1/best-of-n", "/v1/score"}
+SCORING_PATHS = {"/v1/pairwise", "/v1/best-of-n", "/v1/score", "/v1/contexts"}
 MOST_CANDIDATES = 4
 LONGEST_TEXT = 24
 TEXT_FIELDS = ("context", "prompt", "response")

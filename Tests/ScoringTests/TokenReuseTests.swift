@@ -79,3 +79,36 @@ import Testing
         #expect(warm.logits == cold.logits)
     }
 }
+
+/// Issue 18: rendered queries of one call whose prompts share a long leading text (a system prompt, a
+/// document) but differ after it compute the shared part once, with the rewards each gets alone.
+@Suite(.serialized) struct SharedLeadingTextTests {
+    static func request(question: String) -> ScoringRequest {
+        var cases = GroundingCases(seed: 41)
+        let document = cases.filler(sentences: 60).joined(separator: " ")
+        let prompt = "<start_of_turn>user\n\(document)\n\nQuestion: \(question)<end_of_turn>\n<start_of_turn>model\n"
+        return ScoringRequest(input: .raw(prompt), responses: ["The harbour office.", "Nothing is said."])
+    }
+
+    @Test func promptsSharingALeadingTextComputeItOnce() async throws {
+        let requests = ["Which place opens early?", "What closes during the winter storms?"].map {
+            Self.request(question: $0)
+        }
+        let together = try await TestModel.load(TestModel.small)
+        defer { together.shutdown() }
+        let results = try await withThrowingTaskGroup(of: (Int, ScoringResult).self) { group in
+            for (i, request) in requests.enumerated() { group.addTask { (i, try await together.score(request)) } }
+            var results: [Int: ScoringResult] = [:]
+            for try await (i, result) in group { results[i] = result }
+            return results
+        }
+        let reused = results.values.map(\.usage.reusedPromptTokens)
+        #expect(
+            reused.max() == 512 && reused.min() == 0, "one computes the leading text, the other reuses it: \(reused)")
+        for (i, request) in requests.enumerated() {
+            let alone = try await TestModel.load(TestModel.small)
+            defer { alone.shutdown() }
+            #expect(try await alone.score(request).rewards == results[i]?.rewards)
+        }
+    }
+}
