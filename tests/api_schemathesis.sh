@@ -59,6 +59,9 @@ if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$BASE/metrics") == 
   FILTER=(--exclude-path /metrics)
 fi
 
+# SCHEMATHESIS_PATHS="/classify /v1/chat/completions" limits a run to those operations (while working on them).
+for path in ${SCHEMATHESIS_PATHS:-}; do FILTER+=(--include-path "$path"); done
+
 # The hooks keep positive examples inside the rules JSON Schema cannot state (see the file).
 export PYTHONPATH=tests${PYTHONPATH:+:$PYTHONPATH}
 export SCHEMATHESIS_HOOKS=schemathesis_hooks

@@ -10,6 +10,11 @@ the loaded model, and JSON Schema cannot state them:
   prompt part: `prompts[i]` as a prefix, or an assistant header (the hook starts each query with Gemma's);
 - `step_rewards` needs the classifier of a model with a step separator (the default model has neither);
 - `timeout_ms` is the client's own deadline: a schema-valid 1 ms deadline rightly ends in 504.
+- the framework routes: `/classify` inputs need an assistant header with the likelihood method (as `/get_reward`
+  queries do); vLLM's activation fields (`use_activation`, `activation`, `softmax`) must agree; `/score` pairs
+  `text_1` with `text_2` 1:1, 1:N or N:N; `/rerank` takes exactly one of `documents` and `texts`, and each list's own
+  flags only; `/v1/chat/completions` generates at most 4 tokens here (the default is the server's judge default,
+  hundreds, and the cap is its configuration) and `top_logprobs` needs `logprobs`.
 - the judge fields (`judge_template`, `judge_mode`, `max_new_tokens`, `return_text`) apply to method judge only;
   the templates a server offers and its `max_new_tokens` cap are its configuration, and a template must fit the
   endpoint (pair: 2 responses; /v1/score: critique).
@@ -91,6 +96,17 @@ def _clip_prompt(fields):
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
+    if case.operation.path == "/v1/chat/completions" and isinstance(case.body, dict):
+        # Every case, invalid ones and the documented example too: generation is seconds per token on a loaded
+        # 2-core machine, so each case generates at most 4. A valid length stays valid, an invalid one invalid.
+        body = dict(case.body)
+        for name in ("max_tokens", "max_completion_tokens"):
+            value = body.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 4:
+                body[name] = 4
+        if body.get("max_tokens") is None and body.get("max_completion_tokens") is None:
+            body["max_tokens"] = 4
+        case.body = body
     if meta is None or meta.generation.mode != GenerationMode.POSITIVE or not isinstance(case.body, dict):
         return case
     body = dict(case.body)
@@ -112,5 +128,59 @@ def map_case(context, case):
                 body["query"] = query = [ASSISTANT_HEADER + q for q in query]
             if isinstance(prompts, list):
                 body["prompts"] = [_clip(p) for p in (prompts + [""] * len(query))[: len(query)]]
+    elif path in ("/classify", "/v1/classify"):
+        _agree_activation(body)
+        header = ASSISTANT_HEADER if _loaded_model()[1] == "likelihood" else ""
+        texts = body.get("input")
+        if isinstance(texts, str):
+            body["input"] = header + _clip(texts)
+        elif isinstance(texts, list):
+            body["input"] = [header + _clip(t) for t in texts[:MOST_CANDIDATES]]
+    elif path == "/score":
+        _agree_activation(body)
+        first, second = _clip_texts(body.get("text_1")), _clip_texts(body.get("text_2"))
+        count = len(second) if isinstance(second, list) else 1
+        if isinstance(first, list) and len(first) > 1 and len(first) != count:
+            first = first[0]
+        body["text_1"], body["text_2"] = first, second
+    elif path in ("/rerank", "/v1/rerank"):
+        if isinstance(body.get("query"), str):
+            body["query"] = _clip(body["query"])
+        if body.get("documents") is not None and body.get("texts") is not None:
+            body["texts"] = None
+        if body.get("documents") is None and body.get("texts") is None:
+            body["documents"] = ["a document"]
+        if body.get("documents") is not None:
+            body["documents"] = _clip_texts(body["documents"])
+            body["return_text"] = body["raw_scores"] = None
+            _agree_activation(body)
+        else:
+            body["texts"] = _clip_texts(body["texts"])
+            body["return_documents"] = body["use_activation"] = body["activation"] = body["softmax"] = None
+    elif path == "/v1/chat/completions":
+        if isinstance(body.get("messages"), list):
+            body["messages"] = [
+                {**m, "content": _clip(m.get("content"))} if isinstance(m, dict) else m for m in body["messages"][:MOST_CANDIDATES]
+            ]
+        for name in ("max_tokens", "max_completion_tokens"):
+            if isinstance(body.get(name), int) and not isinstance(body.get(name), bool):
+                body[name] = min(body[name], 4)
+        if body.get("max_tokens") is None and body.get("max_completion_tokens") is None:
+            body["max_tokens"] = 4
+        if body.get("top_logprobs") is not None:
+            body["logprobs"] = True
     case.body = body
     return case
+
+
+def _clip_texts(value):
+    return [_clip(t) for t in value[:MOST_CANDIDATES]] if isinstance(value, list) else _clip(value)
+
+
+def _agree_activation(body):
+    """vLLM's three names of one switch: the first one sent decides the others."""
+    names = ("use_activation", "activation", "softmax")
+    chosen = next((body[n] for n in names if isinstance(body.get(n), bool)), None)
+    for name in names:
+        if body.get(name) is not None:
+            body[name] = chosen

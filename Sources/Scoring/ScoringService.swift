@@ -26,6 +26,9 @@ public protocol ScoringService: Sendable {
     /// Ends a pin early; false when no such pin is live.
     func unpin(_ key: String) -> Bool
     var pinnedContexts: [PinnedContext] { get }
+    /// Greedy chat completion (`/v1/chat/completions`) on the judge's generation batch (Completion.swift).
+    func complete(_ request: CompletionRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> CompletionResult
     /// Stops the engine; queued requests fail with `cancelled`.
     func shutdown()
 }

@@ -6,6 +6,9 @@ import Foundation
 struct GenerationSpec: Sendable, Equatable {
     var maxNewTokens: Int
     var stopPattern: String?
+    /// Record each chosen token's log-probability and this many most likely alternatives (chat completions'
+    /// `logprobs`); nil records nothing.
+    var topLogprobs: Int? = nil
 }
 
 /// One candidate's generated continuation.
@@ -18,6 +21,20 @@ struct GeneratedText: Sendable, Equatable {
     var tokens: [Int32]
     var text: String
     var stop: Stop
+    /// Per generated token, when the spec asked for them.
+    var logprobs: [TokenLogprobs]? = nil
+}
+
+/// A generated token's log-probability under the model (full softmax) and the most likely tokens at its
+/// position, best first (ties: lowest id), the chosen one among them when it ranks.
+public struct TokenLogprobs: Sendable, Equatable {
+    public struct Alternative: Sendable, Equatable {
+        public var token: Int32
+        public var bytes: [UInt8]
+        public var logprob: Double
+    }
+    public var chosen: Alternative
+    public var top: [Alternative]
 }
 
 /// The generation jobs of one session: continuous batching. A job's candidates each lease a working
@@ -58,6 +75,7 @@ final class GenerationState {
         var pending: Int32 = 0
         var tokens: [Int32] = []
         var bytes: [UInt8] = []
+        var logprobs: [TokenLogprobs] = []
         init(job: ActiveJob, group: Int, suffix: Int, spec: GenerationSpec) {
             self.job = job
             self.group = group
@@ -132,7 +150,7 @@ extension Session {
                 }
                 candidate.position += 1
                 candidate.job.computed += 1
-                accept(candidate, Self.argmax(UnsafeBufferPointer(start: logits, count: vocabularySize)))
+                accept(candidate, UnsafeBufferPointer(start: logits, count: vocabularySize))
             }
         } catch {
             for id in Set(stepping.map(\.job.id)) where generation.jobs[id] != nil {
@@ -195,14 +213,16 @@ extension Session {
         }
         guard logits.count == vocabularySize else { throw .engineFailure("no logits after the judge prompt") }
         candidate.position = group.prefixCount + suffix.tokens.count
-        logits.withUnsafeBufferPointer { accept(candidate, Self.argmax($0)) }
+        logits.withUnsafeBufferPointer { accept(candidate, $0) }
     }
 
-    /// Takes a generated token: ends the candidate at the end of the turn, at its verdict or at the cap.
-    private func accept(_ candidate: GenerationState.Candidate, _ token: Int32) {
+    /// Takes the greedy token of `logits`: ends the candidate at the end of the turn, at its verdict or at the cap.
+    private func accept(_ candidate: GenerationState.Candidate, _ logits: UnsafeBufferPointer<Float>) {
+        let token = Self.argmax(logits)
         if llama_vocab_is_eog(model.vocab, token) { return finish(candidate, .endOfTurn) }
         candidate.tokens.append(token)
         candidate.bytes += model.pieceBytes(token)
+        if let top = candidate.spec.topLogprobs { candidate.logprobs.append(logprobs(logits, chosen: token, top: top)) }
         if let stop = candidate.stop {
             let text = String(decoding: candidate.bytes, as: UTF8.self)
             if stop.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil {
@@ -215,7 +235,8 @@ extension Session {
 
     private func finish(_ candidate: GenerationState.Candidate, _ stop: GeneratedText.Stop) {
         candidate.job.generated[candidate.group][candidate.suffix] = GeneratedText(
-            tokens: candidate.tokens, text: String(decoding: candidate.bytes, as: UTF8.self), stop: stop)
+            tokens: candidate.tokens, text: String(decoding: candidate.bytes, as: UTF8.self), stop: stop,
+            logprobs: candidate.spec.topLogprobs == nil ? nil : candidate.logprobs)
         candidate.job.remaining -= 1
         release(candidate)
     }
@@ -241,6 +262,30 @@ extension Session {
         generation.jobs[id] = nil
         generation.waiting.removeAll { $0.job.id == id }
         for candidate in generation.live where candidate.job.id == id { release(candidate) }
+    }
+
+    /// The chosen token's log-probability and the `top` most likely tokens, from one position's logits.
+    private func logprobs(_ logits: UnsafeBufferPointer<Float>, chosen: Int32, top: Int) -> TokenLogprobs {
+        let lse = LogSoftmax.logSumExp(logits)
+        let alternative = { (token: Int32) in
+            TokenLogprobs.Alternative(
+                token: token, bytes: self.model.pieceBytes(token), logprob: Double(logits[Int(token)]) - lse)
+        }
+        return TokenLogprobs(chosen: alternative(chosen), top: Self.topTokens(logits, count: top).map(alternative))
+    }
+
+    /// The `count` largest logits' ids, largest first, lowest id first among equals: one pass keeping a short
+    /// sorted list (a vocabulary has ~262K entries; count is at most 20).
+    static func topTokens(_ logits: UnsafeBufferPointer<Float>, count: Int) -> [Int32] {
+        guard count > 0 else { return [] }
+        var best: [Int] = []
+        for i in logits.indices {
+            if best.count == count, let last = best.last, logits[i] <= logits[last] { continue }
+            let at = best.firstIndex { logits[i] > logits[$0] } ?? best.count
+            best.insert(i, at: at)
+            if best.count > count { best.removeLast() }
+        }
+        return best.map { Int32($0) }
     }
 
     /// Greedy choice; the lowest token id wins a tie, so the choice is deterministic.

@@ -25,17 +25,19 @@ public struct ScoringAPI: Sendable {
 
     /// The API's rows of the route table.
     public var endpoints: [Endpoint] {
-        var table = [
-            post("/v1/pairwise") { try await $0.pairwise($1, $2) },
-            post("/v1/best-of-n") { try await $0.bestOfN($1, $2) },
-            post("/v1/score") { try await $0.score($1, $2) },
-            post("/get_reward") { try await $0.getReward($1, $2) },
-            post("/v1/contexts") { try await $0.pinContext($1, $2) },
-            Endpoint("GET", "/v1/contexts") { _, _ in .json(status: 200, pinnedContexts()) },
-            Endpoint("DELETE", Self.contextPath) { request, _ in unpinContext(request) },
-            Endpoint("GET", "/v1/models") { _, _ in .json(status: 200, models()) },
-            Endpoint("GET", "/ready", isProbe: true, watchesPeer: false) { _, _ in ready() },
-        ]
+        var table =
+            [
+                post("/v1/pairwise") { try await $0.pairwise($1, $2) },
+                post("/v1/best-of-n") { try await $0.bestOfN($1, $2) },
+                post("/v1/score") { try await $0.score($1, $2) },
+                post("/get_reward") { try await $0.getReward($1, $2) },
+                post("/v1/contexts") { try await $0.pinContext($1, $2) },
+                Endpoint("GET", "/v1/contexts") { _, _ in .json(status: 200, pinnedContexts()) },
+                Endpoint("DELETE", Self.contextPath) { request, _ in unpinContext(request) },
+            ] + compatEndpoints + [
+                Endpoint("GET", "/v1/models") { _, _ in .json(status: 200, models()) },
+                Endpoint("GET", "/ready", isProbe: true, watchesPeer: false) { _, _ in ready() },
+            ]
         if let document = openAPIDocument {
             table.append(
                 Endpoint("GET", "/openapi.json", watchesPeer: false) { _, _ in .json(status: 200, bytes: document) })
@@ -177,7 +179,7 @@ public struct ScoringAPI: Sendable {
     /// Scores items one reward each; items with the same prompt go to the engine as one request, so their
     /// prompt is computed once. Groups run concurrently and share llama_decode calls in the batcher. An error
     /// about a response names the item it came from (`items[7]`), not its place in the engine request.
-    private func scoreGrouped(
+    func scoreGrouped(
         _ items: [(input: PromptInput, response: String)], options: ScoringOptions,
         deadline: ContinuousClock.Instant, field: String
     ) async throws -> GroupedScores {
@@ -277,18 +279,20 @@ public struct ScoringAPI: Sendable {
         return headers
     }
 
-    /// Every failure becomes an `APIError`, rendered once; nothing escapes as a crash.
-    func respond(_ body: () async throws -> HTTPResponse) async -> HTTPResponse {
+    /// Every failure becomes an `APIError`, rendered once by `render`; nothing escapes as a crash.
+    func respond(
+        render: (APIError) -> HTTPResponse = HTTPResponse.error, _ body: () async throws -> HTTPResponse
+    ) async -> HTTPResponse {
         do {
             return try await body()
         } catch let error as APIError {
-            return .error(error)
+            return render(error)
         } catch let error as ScoringError {
-            return .error(APIError(error, draining: lifecycle.isDraining))
+            return render(APIError(error, draining: lifecycle.isDraining))
         } catch is CancellationError {
-            return .error(APIError(ScoringError.cancelled, draining: lifecycle.isDraining))
+            return render(APIError(ScoringError.cancelled, draining: lifecycle.isDraining))
         } catch {
-            return .error(APIError(.internal, "unexpected failure: \(error)"))
+            return render(APIError(.internal, "unexpected failure: \(error)"))
         }
     }
 }

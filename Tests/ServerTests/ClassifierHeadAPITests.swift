@@ -71,4 +71,40 @@ import Testing
             """)
         try expectError(raw, "POST", "/v1/score", status: 400, type: "unsupported_method", field: "method")
     }
+
+    /// verl's reward loop reads `probs[-1]` of vLLM's `/classify`: every label of the real head, raw on
+    /// request (equal to `/get_reward`'s reward for the reward label), softmaxed by default.
+    @Test func classifyCarriesEveryLabelRawOrSoftmaxed() async throws {
+        let server = try await Self.server.value
+        let texts = ["the east wing holds the maritime collection", "the west wing holds the paintings"]
+        let raw = try await server.post("/classify", object: ["model": "rm", "input": texts, "activation": false])
+        let rawJSON = try expectConforms(raw, "POST", "/classify")
+        #expect(raw.status == 200, "\(raw.text)")
+        let outputs = try #require(rawJSON["data"]?.array?.map { $0["probs"]?.numbers ?? [] })
+        #expect(outputs.count == 2 && outputs.allSatisfy { $0.count == 3 })
+        #expect(rawJSON["data"]?[0]?["num_classes"]?.int == 3)
+        let rewards = try await server.post("/get_reward", object: ["query": texts])
+        let expected = try #require(try expectConforms(rewards, "POST", "/get_reward")["rewards"]?.numbers)
+        #expect(outputs.map { $0[0] } == expected, "the reward label (helpful, first) is /get_reward's reward")
+        let activated = try await server.post("/v1/classify", object: ["input": texts])
+        let probs = try #require(
+            try expectConforms(activated, "POST", "/v1/classify")["data"]?.array?.map { $0["probs"]?.numbers ?? [] })
+        for (p, o) in zip(probs, outputs) {
+            let exps = o.map { exp($0 - o.max()!) }
+            let softmax = exps.map { $0 / exps.reduce(0, +) }
+            #expect(zip(p, softmax).allSatisfy { abs($0 - $1) < 1e-12 }, "\(p) vs \(softmax)")
+            #expect(abs(p.reduce(0, +) - 1) < 1e-12)
+        }
+        let label = activated.text.contains("\"label\":\"")
+        #expect(label, "the largest label is named: \(activated.text)")
+    }
+
+    @Test func aSequenceClassifierDoesNotChat() async throws {
+        let server = try await Self.server.value
+        let raw = try await server.post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(raw.status == 400, "\(raw.text)")
+        let json = try expectConforms(raw, "POST", "/v1/chat/completions")
+        #expect(json["type"]?.string == "unsupported_method" && json["object"]?.string == "error")
+        #expect(json["param"] == .null, "no request field is at fault")
+    }
 }

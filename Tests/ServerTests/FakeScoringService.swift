@@ -100,6 +100,29 @@ final class FakeScoringService: ScoringService {
 
     var pinnedContexts: [PinnedContext] { state.withLock { Array($0.pins.values) } }
 
+    /// The fake's completion: the last message's words, reversed, cut to `maxTokens` words; each word a token
+    /// of log-probability -(its length)/10, the alternatives the same word then "x".
+    func complete(_ request: CompletionRequest, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> CompletionResult
+    {
+        let failure = state.withLock { $0.failure }
+        if let failure { throw failure }
+        let words = (request.messages.last?.content ?? "").split(separator: " ").reversed().map(String.init)
+        let kept = Array(words.prefix(request.maxTokens ?? 16))
+        let logprobs = request.topLogprobs.map { top in
+            kept.enumerated().map { i, word in
+                let chosen = TokenLogprobs.Alternative(
+                    token: Int32(i), text: (i == 0 ? "" : " ") + word, logprob: -Double(word.count) / 10)
+                let other = TokenLogprobs.Alternative(token: 99, text: "x", logprob: -5)
+                return TokenLogprobs(chosen: chosen, top: Array([chosen, other].prefix(top)))
+            }
+        }
+        return CompletionResult(
+            text: kept.joined(separator: " "), finish: kept.count < words.count ? .length : .stop,
+            promptTokens: 10, completionTokens: kept.count, logprobs: logprobs,
+            timings: Timings.make(queueMs: Self.queueMs, computeMs: Self.computeMs))
+    }
+
     /// The split rule without a model: `prompts` when given, no assistant header of its own.
     func rewardQueries(_ queries: [String], prompts: [String]?, method: ScoringMethod) throws(ScoringError)
         -> [RewardQueries.Item]
