@@ -164,8 +164,11 @@ public final class EnginePool: @unchecked Sendable {  // safe: every mutable fie
 
     private func work(worker: Int, session: Session) {
         session.betweenChunks = { [unowned self, unowned session] in
+            let prefilling = session.prefilling
             let batch = condition.withLock {
-                scheduler.nextBatch(worker: worker, now: Self.now(), maxJobTokens: Self.interleaveMaxTokens)
+                scheduler.nextBatch(worker: worker, now: Self.now(), maxJobTokens: Self.interleaveMaxTokens) {
+                    !session.shouldWait(for: prefilling, $0.plan)
+                }
             }
             guard !batch.isEmpty else { return }
             let nested = session.betweenChunks

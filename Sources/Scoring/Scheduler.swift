@@ -67,9 +67,13 @@ struct Scheduler<Payload> {
 
     /// The jobs worker `worker` should run next, oldest first. Empty when nothing is eligible.
     /// `maxJobTokens` limits the pick to small jobs: what a worker runs between the chunks of a long prefill.
-    mutating func nextBatch(worker: Int, now: UInt64, maxJobTokens: Int = .max) -> [Queued] {
+    /// `accepting` leaves jobs out for now (those that would rather wait for a prefill in flight).
+    mutating func nextBatch(
+        worker: Int, now: UInt64, maxJobTokens: Int = .max, accepting: (Payload) -> Bool = { _ in true }
+    ) -> [Queued] {
         let eligible = queue.indices.filter {
             queue[$0].tokens <= maxJobTokens && isEligible(queue[$0], worker: worker, now: now)
+                && accepting(queue[$0].payload)
         }
         guard let first = eligible.first else { return [] }
         var chosen = [first]

@@ -36,6 +36,8 @@ final class Session {
     private var reserved: Set<Int32> = []
     /// Called between the chunks of a long prefill so short jobs are not stuck behind it (set by the worker).
     var betweenChunks: (() -> Void)?
+    /// The prefix a prefill is decoding now (the outermost, while nested jobs run between its chunks).
+    private(set) var prefilling: [Int32]?
     /// Generation jobs in flight and the generation sequences they lease (Session+Generation.swift).
     let generation = GenerationState()
     /// Pinned contexts: their entries are kept however long ago they were used.
@@ -191,6 +193,9 @@ final class Session {
                 abortSlot.set(outer)
                 reserved = reservedBefore
             }
+            let outerPrefill = prefilling
+            prefilling = target
+            defer { prefilling = outerPrefill }
             do throws(ScoringError) {
                 let logits = try decodeSequence(
                     sequence, fresh, startPosition: start, splittingAt: levelStarts, control: control)
@@ -212,6 +217,23 @@ final class Session {
         }
         guard let current else { throw .engineFailure("prefix bookkeeping lost its entry") }
         return current
+    }
+
+    /// Whether a queued job should not run between the chunks of the prefill of `inFlight`: most of its own
+    /// prefix is what that prefill is computing, so once it is cached the job reuses it instead of computing
+    /// it a second time (the queries of one `/get_reward` call sharing a document, issue 18). A job that
+    /// shares only a little (a system prompt) runs at once.
+    func shouldWait(for inFlight: [Int32]?, _ plan: JobPlan) -> Bool {
+        guard let inFlight, let prefix = plan.groups.first?.prefix else { return false }
+        return Self.waitsForPrefill(prefix, inFlight: inFlight, grid: microBatchSize)
+    }
+
+    /// At least one micro-batch, and at least half of the job's prefix, is shared with the prefill in flight.
+    static func waitsForPrefill(_ prefix: [Int32], inFlight: [Int32], grid: Int) -> Bool {
+        var shared = 0
+        let limit = min(inFlight.count, prefix.count)
+        while shared < limit && inFlight[shared] == prefix[shared] { shared += 1 }
+        return shared >= grid && 2 * shared >= prefix.count
     }
 
     /// The first position a cached sequence can be cut at: a sliding-window cache keeps only the cells near

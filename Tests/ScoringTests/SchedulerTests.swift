@@ -66,6 +66,32 @@ import Testing
     }
 }
 
+@Suite struct PrefillDeferralTests {
+    @Test func aJobMostlyInsideThePrefillInFlightWaitsForIt() {
+        let document: [Int32] = Array(1...1000)
+        // Shares 900 of its 950 tokens: waits, then reuses the document from the cache.
+        #expect(Session.waitsForPrefill(Array(document[..<900]) + Array(2000..<2050), inFlight: document, grid: 512))
+        // Shares a 600-token system prompt of its 3,000: runs at once between the prefill's chunks.
+        #expect(
+            !Session.waitsForPrefill(Array(document[..<600]) + Array(5000..<7400), inFlight: document, grid: 512))
+        // Less than a micro-batch in common: nothing to reuse on the grid.
+        #expect(!Session.waitsForPrefill(Array(document[..<300]) + [9], inFlight: document, grid: 512))
+    }
+
+    @Test func theSchedulerLeavesOutWhatItIsToldTo() {
+        var scheduler = Scheduler<String>(
+            limits: .init(
+                maxQueuedRequests: 8, maxQueuedTokens: 1000, maxJobsPerBatch: 4, maxBatchTokens: 1000,
+                affinityPatienceNanos: 0),
+            workers: 1)
+        for (id, name) in ["waits", "runs"].enumerated() {
+            _ = scheduler.enqueue(.init(id: UInt64(id), tokens: 10, contextKey: name, enqueuedAt: 0, payload: name))
+        }
+        #expect(scheduler.nextBatch(worker: 0, now: 0) { $0 != "waits" }.map(\.payload) == ["runs"])
+        #expect(scheduler.nextBatch(worker: 0, now: 0).map(\.payload) == ["waits"])
+    }
+}
+
 @Suite struct PrefixCacheTests {
     @Test func exactLookupMatchesTokensAndLevels() {
         var cache = PrefixCache(sequences: [0, 1, 2], maxTokens: 100)
