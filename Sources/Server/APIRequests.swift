@@ -104,6 +104,8 @@ struct OptionFields {
         if method != .judge, let given = judgeFields.first(where: \.1) {
             throw .badRequest("applies to method \"judge\" only", field: FieldPath(given.0))
         }
+        // Checked here, not only where a template is looked up: a request with no items never gets there.
+        if judgeTemplate?.isEmpty == true { throw .badRequest("must name a template", field: "judge_template") }
         let judge = JudgeOptions(
             template: judgeTemplate, mode: try parse(judgeMode, JudgeMode.self, field: "judge_mode") ?? .probability,
             maxNewTokens: maxNewTokens, returnText: returnText ?? false)

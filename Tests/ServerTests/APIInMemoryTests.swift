@@ -139,6 +139,14 @@ struct APIInMemoryTests {
         #expect(tooLong.header("X-Request-Id").map { $0.count <= 128 } == true, "an id over 128 characters is replaced")
     }
 
+    /// Found by schemathesis: with no items nothing reached the template lookup, so an empty name was accepted.
+    @Test func anEmptyJudgeTemplateIsRefusedEvenWithoutItems() async throws {
+        let server = InMemoryAPI()
+        try expectError(
+            await server.post("/v1/score", #"{"items":[],"method":"judge","judge_template":""}"#), "POST", "/v1/score",
+            status: 400, type: "bad_request", field: "judge_template")
+    }
+
     @Test func theRouteTableIsTheRouter() async {
         let server = InMemoryAPI()
         let table = server.app.endpoints.map { "\($0.method) \($0.path)" }
