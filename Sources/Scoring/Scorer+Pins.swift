@@ -15,19 +15,18 @@ extension Scorer {
         let pinned = PinnedContext(key: key, tokens: tokens, expires: now + ttl, method: method)
         // On the board before it is computed: the entry is protected from the moment it exists.
         try pool.pins.pin(pinned, at: now)
+        let completed: EnginePool.Completed
         do {
-            let plan = JobPlan(groups: [GroupPlan(levels: levels, suffixes: [])])
-            let completed = try await pool.run(plan, contextKey: key, deadline: deadline)
-            return PinResult(
-                context: pinned, reusedTokens: completed.outcome.reusedTokens,
-                computedTokens: completed.outcome.computedTokens,
-                timings: Timings(queueMs: completed.queueMs, computeMs: completed.computeMs))
+            completed = try await runOnPool(
+                JobPlan(groups: [GroupPlan(levels: levels, suffixes: [])]), contextKey: key, deadline: deadline)
         } catch {
             if !renewing { _ = pool.pins.unpin(key, at: .now) }
-            if let error = error as? ScoringError { throw error }
-            if error is CancellationError { throw .cancelled }
-            throw .engineFailure("\(error)")
+            throw error
         }
+        return PinResult(
+            context: pinned, reusedTokens: completed.outcome.reusedTokens,
+            computedTokens: completed.outcome.computedTokens,
+            timings: Timings(queueMs: completed.queueMs, computeMs: completed.computeMs))
     }
 
     /// Whether `key` was pinned. Its cache entry stays until the cache needs the room.

@@ -97,6 +97,21 @@ public final class Scorer: Sendable {
         }
     }
 
+    /// A plan on the engine, its errors as `ScoringError` (a cancelled task is `cancelled`).
+    func runOnPool(_ plan: JobPlan, contextKey: String, deadline: ContinuousClock.Instant?) async throws(ScoringError)
+        -> EnginePool.Completed
+    {
+        do {
+            return try await pool.run(plan, contextKey: contextKey, deadline: deadline)
+        } catch let error as ScoringError {
+            throw error
+        } catch is CancellationError {
+            throw .cancelled
+        } catch {
+            throw .engineFailure("\(error)")
+        }
+    }
+
     public var queue: EnginePool.Snapshot { pool.snapshot }
     public func shutdown() { pool.stop() }
 
@@ -147,16 +162,7 @@ public final class Scorer: Sendable {
                 field: "judge_mode", reason: "this server has no sequences for generation (--judge-sequences 0)")
         }
         if !configuration.sharePrefix { planned.plan = planned.plan.unshared() }
-        let completed: EnginePool.Completed
-        do {
-            completed = try await pool.run(planned.plan, contextKey: planned.contextKey, deadline: deadline)
-        } catch let error as ScoringError {
-            throw error
-        } catch is CancellationError {
-            throw .cancelled
-        } catch {
-            throw .engineFailure("\(error)")
-        }
+        let completed = try await runOnPool(planned.plan, contextKey: planned.contextKey, deadline: deadline)
         let outcome = completed.outcome
         var result = ScoringResult(
             rewards: [], method: request.options.method, normalization: planned.normalization,

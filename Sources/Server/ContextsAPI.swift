@@ -90,8 +90,9 @@ struct PinnedContextBody: Encodable {
         contextKey = pin.key
         tokens = pin.tokens
         method = pin.method.rawValue
-        ttlSeconds = (pin.secondsLeft(at: now) * 1000).rounded() / 1000
-        expiresAt = ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: pin.secondsLeft(at: now)))
+        let left = pin.secondsLeft(at: now)
+        ttlSeconds = (left * 1000).rounded() / 1000
+        expiresAt = ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: left))
         self.usage = usage
         self.timings = timings
     }
