@@ -30,7 +30,9 @@ if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
   export LLAMA_PREFIX  # Package.swift: the environment, unlike env.sh, is part of SwiftPM's manifest cache key
   swift build -c release --product longrm --scratch-path "$SCRATCH"
 fi
-command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == *health* ]]; then
+  command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+fi
 WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
 mkdir -p "$WORK"
 CLS="$WORK/gemma-cls.gguf"

@@ -5,24 +5,31 @@
 #   2. builds the Swift package against it (scratch path .build-gpu) and runs the scoring tests with every
 #      layer offloaded (LONGRM_TEST_GPU_LAYERS=-1);
 #   3. runs one bench row, judge pair seq 2K, both servers offloading every layer (--gpu-layers -1 / -ngl all).
-# Not yet run on a GPU host: until it has passed there, the GPU path is untested (docs/OPERATIONS.md §8).
 #
-# Usage: scripts/gpu-check.sh [--dry-run] [--no-bench]
-#   --dry-run   check the host and print the commands without running them
-#   --no-bench  stop after the scoring tests
+# Usage: scripts/gpu-check.sh [--dry-run] [--no-bench] [--prebuilt DIR]
+#   --dry-run       check the host and print the commands without running them
+#   --no-bench      stop after the scoring tests
+#   --prebuilt DIR  a host without Swift: run the binaries scripts/gpu-pack.sh DIR built elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
-dry=0 bench=1
-for arg in "$@"; do
-  case "$arg" in
+dry=0 bench=1 prebuilt=""
+while (($#)); do
+  case "$1" in
     --dry-run) dry=1 ;;
     --no-bench) bench=0 ;;
+    --prebuilt) prebuilt=${2:?--prebuilt needs a directory}; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "gpu-check: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    *) echo "gpu-check: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
+  shift
 done
+if [[ -n "$prebuilt" ]]; then
+  [[ -x "$prebuilt/longrmPackageTests.xctest" && -x "$prebuilt/release/longrm" ]] \
+    || { echo "gpu-check: $prebuilt lacks the binaries scripts/gpu-pack.sh writes" >&2; exit 2; }
+  prebuilt=$(cd "$prebuilt" && pwd)
+fi
 
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 CUDA_ARGS=${LONGRM_LLAMA_CMAKE_ARGS:--DGGML_CUDA=ON}
@@ -37,6 +44,7 @@ run() {
 
 missing=()
 command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU ' || missing+=("an NVIDIA GPU and driver (nvidia-smi -L lists none)")
+command -v swift >/dev/null || [[ -n "$prebuilt" ]] || missing+=("the Swift toolchain, or --prebuilt DIR from scripts/gpu-pack.sh")
 command -v nvcc >/dev/null || missing+=("the CUDA toolkit (nvcc not on PATH; e.g. PATH=/usr/local/cuda/bin:\$PATH)")
 if ((${#missing[@]})); then
   for m in "${missing[@]}"; do echo "gpu-check: needs $m" >&2; done
@@ -61,12 +69,20 @@ export LLAMA_PREFIX LLAMA_TOOLS LONGRM_DEFAULT_MODEL
 
 step "2/3 scoring tests, every layer on the GPU"
 # LLAMA_PREFIX wins over env.sh in Package.swift; no manifest cache, so the CPU build's flags are not reused.
-run swift build --build-tests --scratch-path "$SCRATCH" --manifest-cache none
-run env LONGRM_TEST_GPU_LAYERS=-1 swift test --skip-build --scratch-path "$SCRATCH" --filter ScoringTests
+if [[ -n "$prebuilt" ]]; then
+  # The CUDA build first; the packed Swift runtime, then the packed fallbacks after the host's own libraries.
+  export LD_LIBRARY_PATH="$LLAMA_PREFIX/lib:$prebuilt/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$prebuilt/compat"
+  run env LONGRM_TEST_GPU_LAYERS=-1 "$prebuilt/longrmPackageTests.xctest" --testing-library swift-testing \
+    --filter ScoringTests
+else
+  run swift build --build-tests --scratch-path "$SCRATCH" --manifest-cache none
+  run env LONGRM_TEST_GPU_LAYERS=-1 swift test --skip-build --scratch-path "$SCRATCH" --filter ScoringTests
+fi
 
 if ((bench)); then
   step "3/3 bench row: judge pair seq 2K, --gpu-layers -1 against llama-server -ngl all"
-  run env BENCH_SCRATCH=.build-gpu-bench BENCH_REBUILD=1 BENCH_ONLY="judge pair seq 2K" \
+  if [[ -n "$prebuilt" ]]; then bench_build=(BENCH_SCRATCH="$prebuilt"); else bench_build=(BENCH_SCRATCH=.build-gpu-bench BENCH_REBUILD=1); fi
+  run env "${bench_build[@]}" BENCH_ONLY="judge pair seq 2K" \
     BENCH_OURS_ARGS="--gpu-layers -1" BENCH_PEER_ARGS="-ngl all" bench/run.sh
 fi
 if ((dry)); then step "dry run done: nothing was built or run"; else step "passed"; fi

@@ -45,11 +45,14 @@ sha_ok() { [[ -f "$1" ]] && [[ "$(sha256sum "$1" | cut -d' ' -f1)" == "$2" ]]; }
 SUDO=""; [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null && SUDO="sudo"
 
 CURRENT_STEP="debian packages"
+# LONGRM_SETUP_NO_APT=1: a host with no Debian mirror (a CUDA container) that has the build tools already.
 need_pkgs=()
 for pkg in cmake libcurl4-openssl-dev libssl-dev curl wrk unzip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
-if ((${#need_pkgs[@]})); then
+if ((${#need_pkgs[@]})) && [[ "${LONGRM_SETUP_NO_APT:-0}" == 1 ]]; then
+  step "LONGRM_SETUP_NO_APT=1: not installing ${need_pkgs[*]}"
+elif ((${#need_pkgs[@]})); then
   step "installing Debian packages: ${need_pkgs[*]}"
   $SUDO apt-get update -qq || fail "apt-get update failed: check the network to Debian's mirrors"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null \

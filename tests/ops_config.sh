@@ -29,6 +29,8 @@ echo "== the binary wires the resolver"
 printf 'port = 1111\nmax_queue_requests = 7\n' >"$WORK/kv.conf"
 out=$(LONGRM_PORT=2222 effective --config "$WORK/kv.conf" --max-connections 9)
 check "flag, env and file each reach --check-config" test "$(value_of max-connections <<<"$out")/$(origin_of max-connections <<<"$out") $(value_of port <<<"$out")/$(origin_of port <<<"$out") $(value_of max-queue-requests <<<"$out")/$(origin_of max-queue-requests <<<"$out")" = "9/flag 2222/env 7/file"
+out=$(effective --gpu-layers -1)
+check "--gpu-layers -1 (all layers) is a value, not a flag" test "$(value_of gpu-layers <<<"$out")" = "-1"
 out=$(effective --api-key cli-secret)
 check "API key redacted in --check-config" test "$(value_of api-key <<<"$out")" = "<redacted>"
 

@@ -62,6 +62,10 @@ final class Session {
         params.type_v = configuration.kvType.ggmlType
         params.kv_unified = false
         params.swa_full = false
+        // A GPU build otherwise sends large batches of host-weight layers to the device, whose kernels round
+        // differently by batch size (measured on an H200 at --gpu-layers 0: shared-prefix and separate decoding
+        // differed by up to 0.084). With no layer offloaded, the CPU computes everything, as on a CPU build.
+        params.op_offload = configuration.gpuLayers != 0
         params.no_perf = true
         head = model.head
         pooled = model.classifierOutputs > 0 && head == nil

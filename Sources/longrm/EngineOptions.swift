@@ -18,7 +18,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong(S.cacheTokens.flag), help: S.cacheTokens.argumentHelp) var cacheTokens: String?
     @Option(name: .customLong(S.batchSize.flag), help: S.batchSize.argumentHelp) var batchSize: String?
     @Option(name: .customLong(S.microBatchSize.flag), help: S.microBatchSize.argumentHelp) var microBatchSize: String?
-    @Option(name: .customLong(S.gpuLayers.flag), help: S.gpuLayers.argumentHelp) var gpuLayers: String?
+    // Unconditional: `--gpu-layers -1` (all) must not read -1 as a flag.
+    @Option(name: .customLong(S.gpuLayers.flag), parsing: .unconditional, help: S.gpuLayers.argumentHelp)
+    var gpuLayers: String?
     @Option(name: .customLong(S.rewardLabel.flag), help: S.rewardLabel.argumentHelp) var rewardLabel: String?
     @Option(name: .customLong(S.judgeTemplate.flag), help: S.judgeTemplate.argumentHelp) var judgeTemplate: String?
     @Option(name: .customLong(S.judgeMaxNewTokens.flag), help: S.judgeMaxNewTokens.argumentHelp) var judgeMaxNewTokens:

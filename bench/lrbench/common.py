@@ -93,10 +93,11 @@ def run_clients(port, jobs, clients):
     return results, wall
 
 
-def floor(tools, model, sizes, threads=2):
-    """llama-bench prompt processing tok/s at each size (flash attention off, as both servers run)."""
+def floor(tools, model, sizes, threads=2, repack=False):
+    """llama-bench prompt processing tok/s at each size (flash attention off, as both servers run). `repack`:
+    llama.cpp's repacked weight layouts, llama-bench's default and off in our server unless --repack."""
     argv = [os.path.join(tools, "llama-bench"), "-m", model, "-t", str(threads), "-p", ",".join(map(str, sizes)),
-            "-n", "0", "-r", "1", "-fa", "0", "-o", "json"]
+            "-n", "0", "-r", "1", "-fa", "0", "--repack", "1" if repack else "0", "-o", "json"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     rows = json.loads(out)
     return {int(r["n_prompt"]): float(r["avg_ts"]) for r in rows}, " ".join(argv[1:])

@@ -8,7 +8,8 @@ mode against generation mode, on the same pairs. One run, both servers on loopba
     temperature 0, the same n_predict. One set of pairs, one context each: a cold pass (1 client; every
     context computed once, so prefill-bound), then warm passes at 1 and 8 clients (contexts cached on both
     servers: ours caches 2 x pairs + 1 streams and has 8 generation sequences, the peer 8 slots and
-    --swa-full), which measure generation. --contexts C lets the pairs share C contexts (the RLHF case: many
+    --swa-full; before the 8-client pass every peer slot gets its pair's prompt and pair k is pinned to slot k,
+    since llama-server would otherwise hand a busy slot's pair to another slot), which measure generation. --contexts C lets the pairs share C contexts (the RLHF case: many
     pairs on one long document), which keeps the cold pass affordable at 8K. Generated tokens / wall seconds, plus how many generated texts are identical between the two.
 (b) Probability vs generation: the same pairs through ours in probability mode and generation mode, both
     warm: time, and whether they prefer the same response.
@@ -110,21 +111,23 @@ def main():
                 body.update({"max_new_tokens": args.new_tokens, "return_text": True})
             return lambda c: c.post("/v1/pairwise", body)[0]
 
-        def peer_job(p):
+        def peer_job(p, slot=None):
             prompts = [judge_tokens(t, system, p[0], p[1], p[2], p[3]), judge_tokens(t, system, p[0], p[1], p[3], p[2])]
+            pin = {} if slot is None else {"id_slot": slot}
 
             def run(c):
                 out = []
                 for prompt in prompts:
                     r, _ = c.post("/completion", {"prompt": prompt, "n_predict": args.new_tokens, "temperature": 0,
-                                                  "top_k": 1, "cache_prompt": True})
+                                                  "top_k": 1, "cache_prompt": True, **pin})
                     tm = r.get("timings", {})
                     out.append((r["content"], r["tokens_predicted"], tm.get("predicted_ms", 0), tm.get("prompt_n", 0)))
                 return out
             return run
 
-        def measure(name, phase, clients):
-            jobs = [ours_job(p, "generate") for p in pairs] if name == "longrm" else [peer_job(p) for p in pairs]
+        def measure(name, phase, clients, pinned=False):
+            jobs = ([ours_job(p, "generate") for p in pairs] if name == "longrm"
+                    else [peer_job(p, k % PEER_SLOTS if pinned else None) for k, p in enumerate(pairs)])
             load = load_note()
             results, wall = run_clients(our_port if name == "longrm" else peer_port, jobs, clients)
             row = {"workload": f"generate {args.pairs} pairs x 2 orders, {args.contexts or args.pairs} contexts of "
@@ -175,13 +178,34 @@ def main():
                           "load": load_note(), "both_consistent": both_consistent, "agree_when_both_consistent": agree,
                           "readable_generated_verdicts": readable, "correct": correct,
                           "same_preference": sum(a["preferred"] == b["preferred"] for a, b in zip(prob, gen))})
+        if other is not None:
+            # llama-server gives a request an idle slot, the most similar one only if it is free: 8 clients at
+            # once land on slots without their context and recompute it. So every slot first gets its pair's
+            # prompt (not timed), and the 8-client pass pins pair k to slot k: it measures generation, as ours.
+            started = time.time()
+            warm_slots(peer_port, [peer_job(p, k % PEER_SLOTS) for k, p in enumerate(pairs[:PEER_SLOTS])])
+            agreement["peer_slot_warmup_s"] = round(time.time() - started, 1)
         for name in names:
-            measure(name, "warm", 8)
+            measure(name, "warm", 8, pinned=True)
     finally:
         mine.stop()
         if other is not None:
             other.stop()
         write_report(args, repo, rows, texts, agreement)
+
+
+# llama-server's -np in servers.peer.
+PEER_SLOTS = 8
+
+
+def warm_slots(port, jobs):
+    """Runs each slot's job once, one after another, so every slot holds its pair's prompt."""
+    client = Client(port)
+    try:
+        for job in jobs:
+            job(client)
+    finally:
+        client.close()
 
 
 def write_report(args, repo, rows, texts, agreement):

@@ -161,18 +161,29 @@ def main():
 
     # The floor runs last, on the same (noisy) machine, with both servers stopped.
     print(f"[bench] floor: llama-bench at {sizes} (load {load_note()})", flush=True)
-    # The best build for the host: set-up's (its CPU variant) or a native one, whichever is faster at each size.
+    # The best build for the host: set-up's (its CPU variant) or a native one, whichever is faster at each size,
+    # with weights laid out as our server lays them (repacked only with --repack). The repacked floor (llama-bench's
+    # default) is measured beside it and reported, not used for the ratios.
+    ours_repack = "--repack" in shlex.split(a.ours_extra)
     floor_builds = {f"setup-{a.cpu_flavor}": os.path.join(a.tools, "llama-bench")}
     if a.native_bench:
         floor_builds["native"] = a.native_bench
-    floor_runs, floor_cmd = {}, ""
+    floor_runs, other_runs, floor_cmd = {}, {}, ""
     for build, path in floor_builds.items():
-        try:
-            floor_runs[build], floor_cmd = floor(os.path.dirname(path), a.model, sizes)
-        except Exception as e:  # a missing llama-bench leaves the floor columns empty, not the whole run lost
-            print(f"[bench]   floor {build} FAILED: {e}", flush=True)
+        for repack in (ours_repack, not ours_repack):
+            try:
+                run, cmd = floor(os.path.dirname(path), a.model, sizes, repack=repack)
+            except Exception as e:  # a missing llama-bench leaves the floor columns empty, not the whole run lost
+                print(f"[bench]   floor {build} repack {int(repack)} FAILED: {e}", flush=True)
+                continue
+            if repack == ours_repack:
+                floor_runs[build], floor_cmd = run, cmd
+            else:
+                other_runs[f"{build}, repack {int(repack)}"] = run
     floors = {size: max(run[size] for run in floor_runs.values() if size in run)
               for size in sizes if any(size in run for run in floor_runs.values())}
+    info["floor_repack"] = ours_repack
+    info["floor_other_repack"] = {build: {str(k): round(v, 1) for k, v in run.items()} for build, run in other_runs.items()}
     info["floor_builds"] = {build: {str(k): round(v, 1) for k, v in run.items()} for build, run in floor_runs.items()}
     info["floor_source"] = {str(size): max((b for b in floor_runs if size in floor_runs[b]), key=lambda b: floor_runs[b][size])
                             for size in floors}

@@ -69,7 +69,13 @@ def floor_lines(m):
     builds = "; ".join(f"{b}: " + ", ".join(f"pp{k} {v:.0f}" for k, v in sorted(run.items(), key=lambda kv: int(kv[0])))
                        for b, run in m["floor_builds"].items())
     source = ", ".join(f"pp{k} from {b}" for k, b in sorted(m.get("floor_source", {}).items(), key=lambda kv: int(kv[0])))
-    return [f"Floor builds (tok/s): {builds} → {source}. Our server's CPU variant: {m.get('ours_cpu_variant', '?')}."]
+    lines = [f"Floor builds (tok/s): {builds} → {source}. Our server's CPU variant: {m.get('ours_cpu_variant', '?')}."]
+    if m.get("floor_other_repack"):
+        other = "; ".join(f"{b}: " + ", ".join(f"pp{k} {v:.0f}" for k, v in sorted(run.items(), key=lambda kv: int(kv[0])))
+                          for b, run in m["floor_other_repack"].items())
+        lines.append(f"The floor's weights are laid out as our server's (repack {int(m.get('floor_repack', False))}); "
+                     f"the other layout, for comparison (tok/s): {other}.")
+    return lines
 
 
 def append_markdown(path, result, _text):

@@ -36,7 +36,11 @@ def peer_judge(client, tok, ctx, question, good, bad, n_probs=20):
         ps.append(None if pa is None or pb is None else (pa / (pa + pb), pb / (pa + pb)))
     if None in ps:
         return None, computed
-    # ps[0][0]: P(A) with good as A; ps[1][1]: P(B) with good as B.
+    # ps[0][0]: P(A) with good as A; ps[1][1]: P(B) with good as B. Our rule for the pair: orders preferring
+    # different responses are a tie (0.5), else the mean; without it a position-biased model's tie would be
+    # compared with a swap average.
+    if (ps[0][0] > 0.5) != (ps[1][1] > 0.5):
+        return 0.5, computed
     return (ps[0][0] + ps[1][1]) / 2, computed
 
 
