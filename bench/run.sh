@@ -11,7 +11,6 @@
 # Output: the table on stdout, bench/results/<UTC date>.json (committed), a dated section in docs/PERFORMANCE.md.
 # Needs scripts/setup.sh --with-tools to have run (~/.cache/longrm/env.sh: LLAMA_TOOLS, LONGRM_DEFAULT_MODEL), wrk.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 full=()
 for arg in "$@"; do
   case "$arg" in
@@ -19,31 +18,22 @@ for arg in "$@"; do
     *) echo "usage: bench/run.sh [--full]" >&2; exit 2 ;;
   esac
 done
-export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
-# shellcheck source=/dev/null
-[[ -f "$LONGRM_CACHE/env.sh" ]] && source "$LONGRM_CACHE/env.sh"
-LONGRM_DEFAULT_MODEL=${LONGRM_DEFAULT_MODEL:-$LONGRM_CACHE/models/gemma-3-270m-q4_k_m.gguf}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 [[ -x "${LLAMA_TOOLS:-}/llama-server" ]] || { echo "bench: no llama-server (run scripts/setup.sh --with-tools)" >&2; exit 1; }
-SCRATCH=${BENCH_SCRATCH:-.build-bench-perf}
-BIN="$SCRATCH/release/longrm"
-if [[ ! -x "$BIN" || "${BENCH_REBUILD:-0}" == 1 ]]; then
-  export LLAMA_PREFIX  # Package.swift: the environment, unlike env.sh, is part of SwiftPM's manifest cache key
-  swift build -c release --product longrm --scratch-path "$SCRATCH"
-fi
 if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == *health* ]]; then
   command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 fi
-WORK=${BENCH_WORK:-$LONGRM_CACHE/bench}
 mkdir -p "$WORK"
 CLS="$WORK/gemma-cls.gguf"
 # Only when the classifier workload runs (it needs the gguf package).
 if [[ ! -s "$CLS" && ( -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == *classifier* ) ]]; then
-  python3 scripts/make_classifier_model.py --from "$LONGRM_DEFAULT_MODEL" "$CLS.tmp" && mv "$CLS.tmp" "$CLS"
+  python3 scripts/make_classifier_model.py --from "$MODEL" "$CLS.tmp" && mv "$CLS.tmp" "$CLS"
 fi
 natives=("$LONGRM_CACHE"/bench/llama-bench-native-*/bin/llama-bench)
 NATIVE=""
 [[ -x "${natives[0]}" ]] && NATIVE=${natives[0]}
 exec python3 -m bench.lrbench.main "${full[@]}" --binary "$BIN" --tools "$LLAMA_TOOLS" \
-  --model "$LONGRM_DEFAULT_MODEL" --classifier-model "$CLS" --work "$WORK" --only "${BENCH_ONLY:-}" \
+  --model "$MODEL" --classifier-model "$CLS" --work "$WORK" --only "${BENCH_ONLY:-}" \
   --sizes "${BENCH_SIZES:-2048,8192}" --native-bench "$NATIVE" --cpu-flavor "${LLAMA_CPU_FLAVOR:-?}" \
   --ours-extra="${BENCH_OURS_ARGS:-}" --peer-extra="${BENCH_PEER_ARGS:-}"

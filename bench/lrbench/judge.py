@@ -172,11 +172,15 @@ def main():
         agree = sum(a["preferred"] == b["preferred"] and (a["consistent"] and b["consistent"]) for a, b in zip(prob, gen))
         both_consistent = sum(bool(a["consistent"]) and bool(b["consistent"]) for a, b in zip(prob, gen))
         readable = sum(v["verdict"] is not None for r in gen for v in r["judge"]["verdicts"])
+        # Prompt by prompt (each order of each pair): the generated verdict against the most probable one.
+        prompt_pairs = [(a, b) for pr, gr in zip(prob, gen) for a, b in zip(pr["judge"]["verdicts"], gr["judge"]["verdicts"])]
+        same_verdict = sum(b["verdict"] is not None and a["verdict"] == b["verdict"] for a, b in prompt_pairs)
         correct = {"probability": sum(r["preferred"] == 0 and bool(r["consistent"]) for r in prob),
                    "generate": sum(r["preferred"] == 0 and bool(r["consistent"]) for r in gen)}
         agreement.update({"pairs": len(pairs), "probability_wall_s": round(prob_wall, 2), "generate_wall_s": round(gen_wall, 2),
                           "load": load_note(), "both_consistent": both_consistent, "agree_when_both_consistent": agree,
                           "readable_generated_verdicts": readable, "correct": correct,
+                          "prompts": len(prompt_pairs), "same_verdict_per_prompt": same_verdict,
                           "same_preference": sum(a["preferred"] == b["preferred"] for a, b in zip(prob, gen))})
         if other is not None:
             # llama-server gives a request an idle slot, the most similar one only if it is free: 8 clients at
@@ -235,7 +239,9 @@ def write_report(args, repo, rows, texts, agreement):
     print(f"probability mode {a['probability_wall_s']} s vs generation {a['generate_wall_s']} s for {a['pairs']} pairs "
           f"(contexts cached, load {a['load']}); same preference {a['same_preference']}/{a['pairs']}; "
           f"both consistent {a['both_consistent']}, agree {a['agree_when_both_consistent']}; "
-          f"readable generated verdicts {a['readable_generated_verdicts']}/{2 * a['pairs']}; correct {a['correct']}")
+          f"readable generated verdicts {a['readable_generated_verdicts']}/{2 * a['pairs']}; "
+          f"generated verdict = most probable verdict in {a['same_verdict_per_prompt']}/{a['prompts']} prompts; "
+          f"correct {a['correct']}")
     print(f"wrote {out}")
 
 
