@@ -68,15 +68,19 @@ fi
 export LLAMA_PREFIX LLAMA_TOOLS LONGRM_DEFAULT_MODEL
 
 step "2/3 scoring tests, every layer on the GPU"
+# Known on a GPU (docs/OPERATIONS.md §8): the tests that hold shared-prefix decoding bit-identical to separate
+# decoding fail, since CUDA's kernels depend on the batch size. The bench row still runs; the exit status says.
+tests_ok=1
 # LLAMA_PREFIX wins over env.sh in Package.swift; no manifest cache, so the CPU build's flags are not reused.
 if [[ -n "$prebuilt" ]]; then
   # The CUDA build first; the packed Swift runtime, then the packed fallbacks after the host's own libraries.
   export LD_LIBRARY_PATH="$LLAMA_PREFIX/lib:$prebuilt/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$prebuilt/compat"
   run env LONGRM_TEST_GPU_LAYERS=-1 "$prebuilt/longrmPackageTests.xctest" --testing-library swift-testing \
-    --filter ScoringTests
+    --filter ScoringTests || tests_ok=0
 else
   run swift build --build-tests --scratch-path "$SCRATCH" --manifest-cache none
-  run env LONGRM_TEST_GPU_LAYERS=-1 swift test --skip-build --scratch-path "$SCRATCH" --filter ScoringTests
+  run env LONGRM_TEST_GPU_LAYERS=-1 swift test --skip-build --scratch-path "$SCRATCH" --filter ScoringTests \
+    || tests_ok=0
 fi
 
 if ((bench)); then
@@ -85,4 +89,11 @@ if ((bench)); then
   run env "${bench_build[@]}" BENCH_ONLY="judge pair seq 2K" \
     BENCH_OURS_ARGS="--gpu-layers -1" BENCH_PEER_ARGS="-ngl all" bench/run.sh
 fi
-if ((dry)); then step "dry run done: nothing was built or run"; else step "passed"; fi
+if ((dry)); then
+  step "dry run done: nothing was built or run"
+elif ((tests_ok)); then
+  step "passed"
+else
+  step "scoring tests failed on the GPU (above); the exactness tests named in docs/OPERATIONS.md §8 are expected to"
+  exit 1
+fi

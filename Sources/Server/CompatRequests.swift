@@ -35,11 +35,14 @@ enum CompatFields {
     /// A non-negative integer field (decoded as a number: Foundation reports 2.5-for-an-Int without the field).
     static func count(_ c: KeyedDecodingContainer<AnyKey>, _ key: String) throws -> Int? {
         guard let n = try c.decodeIfPresent(Double.self, forKey: AnyKey(key)) else { return nil }
-        guard n == n.rounded(), n >= 0, n < 1e9 else {
+        guard n == n.rounded(), n >= 0 else {
             throw APIError.badRequest("expected a non-negative integer", field: FieldPath(key))
         }
-        return Int(n)
+        // Beyond any real count: a huge `top_n` keeps everything, a huge `max_tokens` meets its cap.
+        return n < Double(countCeiling) ? Int(n) : countCeiling
     }
+
+    static let countCeiling = 1_000_000_000
 
     /// Refuses empty texts: an empty response has nothing to score.
     static func nonEmpty(_ texts: [String], field: String) throws(APIError) {

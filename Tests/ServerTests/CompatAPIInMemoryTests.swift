@@ -87,6 +87,9 @@ struct CompatAPIInMemoryTests {
             #expect(results.map { $0["relevance_score"]?.number } == ["a", "bb"].map(FakeScoringService.reward))
             #expect(results.map { $0["document"]?["text"]?.string } == ["a", "bb"])
         }
+        // Any integer is schema-valid: one beyond the documents (and beyond Int32, as an integral float) keeps all.
+        let huge = await server.post("/rerank", #"{"query":"q","documents":["bb","a"],"top_n":49079220059.0}"#)
+        #expect(try expectConforms(huge, "POST", "/rerank")["results"]?.array?.count == 2, "\(huge.text)")
         let bare = await server.post("/rerank", #"{"query":"q","documents":["bb","a"],"return_documents":false}"#)
         let results = try #require(try expectConforms(bare, "POST", "/rerank")["results"]?.array)
         #expect(results.count == 2 && results.allSatisfy { $0["document"] == nil })
