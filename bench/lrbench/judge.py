@@ -136,7 +136,10 @@ def main():
             if name == "longrm":
                 verdicts = [v for r in results for v in r["judge"]["verdicts"]]
                 row["generated_tokens"] = sum(v.get("generated_tokens", 0) for v in verdicts)
-                row["prompt_tokens_computed"] = sum(r["usage"].get("computed_tokens", 0) for r in results)
+                # usage.computed_tokens counts every token run through the model: each generated token but the
+                # last is decoded too, and is not prompt work.
+                decoded = sum(max(0, v.get("generated_tokens", 0) - 1) for v in verdicts)
+                row["prompt_tokens_computed"] = sum(r["usage"].get("computed_tokens", 0) for r in results) - decoded
                 texts[(name, phase, clients)] = [v.get("text", "") for v in verdicts]
                 row["verdicts"] = [v.get("verdict") for v in verdicts]
             else:
