@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -eq 1 ]] || { echo "usage: scripts/gpu-pack.sh DIR" >&2; exit 2; }
 out=$1
+# Replaced whole, so only an empty folder or an earlier pack: never a checkout or a home directory.
+if [[ -e "$out" && -n "$(ls -A "$out")" && ! -e "$out/longrmPackageTests.xctest" ]]; then
+  echo "gpu-pack: $out exists and is not an earlier pack: give a new or empty folder" >&2; exit 2
+fi
 export LONGRM_CACHE=${LONGRM_CACHE:-$HOME/.cache/longrm}
 # shellcheck source=/dev/null
 source "$LONGRM_CACHE/env.sh"

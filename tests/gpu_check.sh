@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/gpu-check.sh without a GPU: its arguments and the commands a dry run would run, so the script a GPU host
-# runs (docs/OPERATIONS.md §8) stays runnable between GPU sessions. The real run is on a GPU host only.
+# runs (docs/OPERATIONS.md §8) stays runnable between GPU sessions; and scripts/gpu-pack.sh's guard on its output
+# folder. The real run is on a GPU host only.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu_check.XXXXXX")
@@ -17,6 +18,12 @@ scripts/gpu-check.sh --prebuilt "$WORK/missing" >"$WORK/out" 2>&1
 status=$?
 check "--prebuilt without the packed binaries exits 2" test "$status" -eq 2
 check "... and names scripts/gpu-pack.sh" grep -q "gpu-pack.sh" "$WORK/out"
+
+mkdir -p "$WORK/notapack" && touch "$WORK/notapack/keep"
+scripts/gpu-pack.sh "$WORK/notapack" >"$WORK/out" 2>&1
+status=$?
+check "gpu-pack.sh refuses to replace a folder that is not an earlier pack (exit 2)" test "$status" -eq 2
+check "... and leaves it as it was" test -e "$WORK/notapack/keep"
 
 mkdir -p "$WORK/pack/release"
 touch "$WORK/pack/longrmPackageTests.xctest" "$WORK/pack/release/longrm"
