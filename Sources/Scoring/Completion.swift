@@ -80,18 +80,9 @@ extension Scorer {
         let plan = JobPlan(groups: [
             GroupPlan(levels: prefix, suffixes: [SuffixPlan(tokens: [tail], output: .generate(spec))])
         ])
-        let completed: EnginePool.Completed
-        do {
-            completed = try await pool.run(
-                configuration.sharePrefix ? plan : plan.unshared(), contextKey: ContextKey.of(prefix.flatMap { $0 }),
-                deadline: deadline)
-        } catch let error as ScoringError {
-            throw error
-        } catch is CancellationError {
-            throw .cancelled
-        } catch {
-            throw .engineFailure("\(error)")
-        }
+        let completed = try await runOnPool(
+            configuration.sharePrefix ? plan : plan.unshared(), contextKey: ContextKey.of(prefix.flatMap { $0 }),
+            deadline: deadline)
         guard let generated = completed.outcome.groups.first?.generated.first else {
             throw .engineFailure("generation returned no text")
         }

@@ -120,27 +120,12 @@ struct ChatCompletionResponseBody: Encodable {
             try c.encode(logprobs, forKey: .logprobs); try c.encode(finishReason, forKey: .finishReason)
         }
     }
-    struct Usage: Encodable {
-        var promptTokens: Int
-        var completionTokens: Int
-        enum CodingKeys: String, CodingKey {
-            case promptTokens = "prompt_tokens"
-            case completionTokens = "completion_tokens"
-            case totalTokens = "total_tokens"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(promptTokens, forKey: .promptTokens)
-            try c.encode(completionTokens, forKey: .completionTokens)
-            try c.encode(promptTokens + completionTokens, forKey: .totalTokens)
-        }
-    }
     var id: String
     var object = "chat.completion"
     var created: Int
     var model: String
     var choices: [Choice]
-    var usage: Usage
+    var usage: CompatUsage
 }
 
 extension ScoringAPI {

@@ -49,15 +49,10 @@ extension ScoringAPI {
             let outputs = scored.head.map { $0.rewardVectors[i] } ?? [finite(scored.rewards[i])]
             let probs = finite(Activation.apply(outputs, requested: decoded.activation))
             let top = probs.indices.max { probs[$0] < probs[$1] } ?? 0
-            return ClassifyResponseBody.Entry(
+            return ClassifyEntry(
                 index: i, label: labels.flatMap { $0.indices.contains(top) ? $0[top] : nil }, probs: probs)
         }
-        return .json(
-            status: 200,
-            ClassifyResponseBody(
-                id: compatID("classify", context.requestID), created: unixSeconds(), model: service.info.modelName,
-                data: data, usage: CompatUsage(promptTokens: scored.usage.tokens)),
-            headers: headers(scored.timings))
+        return listResponse("classify", data, scored, context)
     }
 
     /// vLLM's `/score`: `text_1[i]` is the prompt and `text_2[i]` the response, scored as a `/v1/score` item
@@ -68,13 +63,20 @@ extension ScoringAPI {
         let scored = try await scorePairs(decoded.pairs, field: "text_2")
         context.report.record(queueMs: scored.timings.queueMs, computeMs: scored.timings.computeMs)
         let data = scored.rewards.enumerated().map { i, reward in
-            PairScoreResponseBody.Entry(
+            PairScoreEntry(
                 index: i, score: finite(Activation.apply([finite(reward)], requested: decoded.activation)[0]))
         }
-        return .json(
+        return listResponse("score", data, scored, context)
+    }
+
+    /// vLLM's list answer for `/classify` and `/score`.
+    private func listResponse<Entry: Encodable>(
+        _ idPrefix: String, _ data: [Entry], _ scored: GroupedScores, _ context: RequestContext
+    ) -> HTTPResponse {
+        .json(
             status: 200,
-            PairScoreResponseBody(
-                id: compatID("score", context.requestID), created: unixSeconds(), model: service.info.modelName,
+            CompatListBody(
+                id: compatID(idPrefix, context.requestID), created: unixSeconds(), model: service.info.modelName,
                 data: data, usage: CompatUsage(promptTokens: scored.usage.tokens)),
             headers: headers(scored.timings))
     }

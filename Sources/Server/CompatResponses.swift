@@ -3,38 +3,25 @@ import HTTPParser
 
 /// Response bodies of the routes other servers define, in those servers' shapes (openapi.json describes
 /// each).
+/// OpenAI's usage block, also what vLLM's pooling routes send (nothing generated there: 0 completion tokens).
 struct CompatUsage: Encodable {
     var promptTokens: Int
+    var completionTokens = 0
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
-        case totalTokens = "total_tokens"
         case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
     }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(promptTokens, forKey: .promptTokens)
-        try c.encode(promptTokens, forKey: .totalTokens)
-        try c.encode(0, forKey: .completionTokens)
+        try c.encode(completionTokens, forKey: .completionTokens)
+        try c.encode(promptTokens + completionTokens, forKey: .totalTokens)
     }
 }
 
-/// vLLM's `ClassificationResponse`.
-struct ClassifyResponseBody: Encodable {
-    struct Entry: Encodable {
-        var index: Int
-        var label: String?
-        var probs: [Double]
-        enum CodingKeys: String, CodingKey {
-            case index, label, probs
-            case numClasses = "num_classes"
-        }
-        // `label` is always present (null without label names), as vLLM sends it.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index); try c.encode(label, forKey: .label)
-            try c.encode(probs, forKey: .probs); try c.encode(probs.count, forKey: .numClasses)
-        }
-    }
+/// vLLM's list answer: `ClassificationResponse` (entries `ClassifyEntry`) and `ScoreResponse` (`PairScoreEntry`).
+struct CompatListBody<Entry: Encodable>: Encodable {
     var id: String
     var object = "list"
     var created: Int
@@ -43,19 +30,28 @@ struct ClassifyResponseBody: Encodable {
     var usage: CompatUsage
 }
 
-/// vLLM's `ScoreResponse`.
-struct PairScoreResponseBody: Encodable {
-    struct Entry: Encodable {
-        var index: Int
-        var object = "score"
-        var score: Double
+/// An entry of vLLM's `ClassificationResponse`.
+struct ClassifyEntry: Encodable {
+    var index: Int
+    var label: String?
+    var probs: [Double]
+    enum CodingKeys: String, CodingKey {
+        case index, label, probs
+        case numClasses = "num_classes"
     }
-    var id: String
-    var object = "list"
-    var created: Int
-    var model: String
-    var data: [Entry]
-    var usage: CompatUsage
+    // `label` is always present (null without label names), as vLLM sends it.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index); try c.encode(label, forKey: .label)
+        try c.encode(probs, forKey: .probs); try c.encode(probs.count, forKey: .numClasses)
+    }
+}
+
+/// An entry of vLLM's `ScoreResponse`.
+struct PairScoreEntry: Encodable {
+    var index: Int
+    var object = "score"
+    var score: Double
 }
 
 /// Jina's, llama.cpp's and vLLM's rerank answer.
